@@ -7,6 +7,8 @@
 //
 // After Google Benchmark's table it prints the ratios of the pool to each peer.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <future>
 #include <numeric>
@@ -90,6 +92,9 @@ BENCHMARK(BM_ThreadPerTask<SmallWork>)->Name("thread/small")->UseRealTime();
 // Keeps the console table and remembers items/s by benchmark name.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal, so that piped output stays plain text.
+  RatioReporter() : ConsoleReporter(isatty(1) ? OO_Defaults : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {

@@ -88,7 +88,8 @@ bool IsArmstrong(uint64_t n) {
 std::vector<uint64_t> FindArmstrong(uint64_t lo, uint64_t hi) {
   std::vector<uint64_t> found;
   if (lo == 0 && hi > 0) {
-    found.push_back(0);  // The odometer starts from a number's digits; 0 has none.
+    found.push_back(
+        0);  // The odometer starts from a number's digits; 0 has none.
     lo = 1;
   }
   uint64_t n = lo;
@@ -136,7 +137,8 @@ absl::StatusOr<std::vector<uint64_t>> FindArmstrongThreads(uint64_t lo,
     pending.push_back(*std::move(part));
   }
   std::vector<uint64_t> found;
-  for (auto& part : pending) {  // Sub-ranges ascend: so does their concatenation.
+  for (auto& part :
+       pending) {  // Sub-ranges ascend: so does their concatenation.
     std::vector<uint64_t> numbers = part.get();
     found.insert(found.end(), numbers.begin(), numbers.end());
   }
@@ -159,10 +161,11 @@ absl::StatusOr<std::vector<uint64_t>> FindArmstrongProcesses(uint64_t lo,
   for (size_t i = 0; i < pending.size(); ++i) {
     absl::StatusOr<std::vector<uint64_t>> numbers = pending[i].Get();
     if (!numbers.ok()) {
-      return absl::Status(numbers.status().code(),
-                          absl::StrCat("FindArmstrong[", ranges[i].first, ", ",
-                                       ranges[i].second, ") in a child process: ",
-                                       numbers.status().message()));
+      return absl::Status(
+          numbers.status().code(),
+          absl::StrCat("FindArmstrong[", ranges[i].first, ", ",
+                       ranges[i].second,
+                       ") in a child process: ", numbers.status().message()));
     }
     found.insert(found.end(), numbers->begin(), numbers->end());
   }

@@ -30,9 +30,10 @@ ABSL_FLAG(uint64_t, python_lo, 10000000, "Start of the range Python searches.");
 ABSL_FLAG(uint64_t, python_hi, 12000000, "End of the range Python searches.");
 ABSL_FLAG(int, parts, 4, "Sub-ranges (threads or processes).");
 ABSL_FLAG(int, repetitions, 20, "C++ runs per measurement; the best is kept.");
-ABSL_FLAG(uint64_t, large_hi, 1000000000,
-          "End of a larger range [10,000,000, large_hi) for the C++ modes alone, "
-          "where fork and thread start-up costs no longer show.");
+ABSL_FLAG(
+    uint64_t, large_hi, 1000000000,
+    "End of a larger range [10,000,000, large_hi) for the C++ modes alone, "
+    "where fork and thread start-up costs no longer show.");
 ABSL_FLAG(std::string, python_seed_dir, "",
           "Directory of the Python anchors' armstrong.py (default: "
           "../shared/anchors/python/seed from the workspace).");
@@ -87,7 +88,8 @@ Measurement Best(int repetitions,
     absl::StatusOr<Numbers> found = find();
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     if (!found.ok()) {
-      std::fprintf(stderr, "armstrong_benchmark: %s\n", found.status().ToString().c_str());
+      std::fprintf(stderr, "armstrong_benchmark: %s\n",
+                   found.status().ToString().c_str());
       std::exit(1);
     }
     if (seconds < best.seconds) {
@@ -98,10 +100,12 @@ Measurement Best(int repetitions,
 }
 
 // The three C++ modes on [lo, hi); processes first, before the pool exists.
-std::vector<std::pair<std::string, Measurement>> RunCpp(uint64_t lo, uint64_t hi,
-                                                        int parts, int reps) {
+std::vector<std::pair<std::string, Measurement>> RunCpp(uint64_t lo,
+                                                        uint64_t hi, int parts,
+                                                        int reps) {
   std::vector<std::pair<std::string, Measurement>> rows;
-  rows.emplace_back("C++ sequential", Best(reps, [&]() -> absl::StatusOr<Numbers> {
+  rows.emplace_back("C++ sequential",
+                    Best(reps, [&]() -> absl::StatusOr<Numbers> {
                       return concurrency::FindArmstrong(lo, hi);
                     }));
   rows.emplace_back("C++ processes", Best(reps, [&] {
@@ -109,16 +113,19 @@ std::vector<std::pair<std::string, Measurement>> RunCpp(uint64_t lo, uint64_t hi
                     }));
   concurrency::ThreadPool pool(parts, "armstrong");
   rows.emplace_back("C++ threads", Best(reps, [&] {
-                      return concurrency::FindArmstrongThreads(lo, hi, parts, pool);
+                      return concurrency::FindArmstrongThreads(lo, hi, parts,
+                                                               pool);
                     }));
   return rows;
 }
 
-void PrintRow(const std::string& name, const Measurement& m, double python_process,
-              double cpp_sequential) {
-  std::printf("| %-22s | %10.4f | %14s | %14s | %s |\n", name.c_str(), m.seconds,
-              python_process > 0 ? absl::StrFormat("%.1fx", python_process / m.seconds).c_str()
-                                 : "-",
+void PrintRow(const std::string& name, const Measurement& m,
+              double python_process, double cpp_sequential) {
+  std::printf("| %-22s | %10.4f | %14s | %14s | %s |\n", name.c_str(),
+              m.seconds,
+              python_process > 0
+                  ? absl::StrFormat("%.1fx", python_process / m.seconds).c_str()
+                  : "-",
               cpp_sequential > 0
                   ? absl::StrFormat("%.2fx", cpp_sequential / m.seconds).c_str()
                   : "-",
@@ -126,7 +133,8 @@ void PrintRow(const std::string& name, const Measurement& m, double python_proce
 }
 
 void PrintHeader(uint64_t lo, uint64_t hi, int parts) {
-  std::printf("\n[%llu, %llu) in %d parts:\n", static_cast<unsigned long long>(lo),
+  std::printf("\n[%llu, %llu) in %d parts:\n",
+              static_cast<unsigned long long>(lo),
               static_cast<unsigned long long>(hi), parts);
   std::printf("| %-22s | %10s | %14s | %14s | found |\n", "mode", "seconds",
               "vs Py process", "vs C++ seq");
@@ -136,23 +144,28 @@ void PrintHeader(uint64_t lo, uint64_t hi, int parts) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Armstrong search: C++ modes against the Python anchors.");
+  absl::SetProgramUsageMessage(
+      "Armstrong search: C++ modes against the Python anchors.");
   absl::ParseCommandLine(argc, argv);
-  const int parts = absl::GetFlag(FLAGS_parts), reps = absl::GetFlag(FLAGS_repetitions);
+  const int parts = absl::GetFlag(FLAGS_parts),
+            reps = absl::GetFlag(FLAGS_repetitions);
   std::string seed_dir = absl::GetFlag(FLAGS_python_seed_dir);
   if (seed_dir.empty()) {
     const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
     seed_dir = absl::StrFormat("%s/../shared/anchors/python/seed",
                                workspace != nullptr ? workspace : ".");
   }
-  const uint64_t lo = absl::GetFlag(FLAGS_python_lo), hi = absl::GetFlag(FLAGS_python_hi);
+  const uint64_t lo = absl::GetFlag(FLAGS_python_lo),
+                 hi = absl::GetFlag(FLAGS_python_hi);
 
-  const auto cpp = RunCpp(lo, hi, parts, reps);  // Forks before Python's threads.
+  const auto cpp =
+      RunCpp(lo, hi, parts, reps);  // Forks before Python's threads.
   const Measurement py_process = RunPython(seed_dir, "find_by_process", lo, hi);
   const Measurement py_thread = RunPython(seed_dir, "find_by_thread", lo, hi);
   if (py_process.seconds < 0 || py_thread.seconds < 0) {
-    std::fprintf(stderr, "armstrong_benchmark: the Python anchors did not run from %s\n",
-                 seed_dir.c_str());
+    std::fprintf(
+        stderr, "armstrong_benchmark: the Python anchors did not run from %s\n",
+        seed_dir.c_str());
   }
   const double cpp_seq = cpp[0].second.seconds;
   PrintHeader(lo, hi, 4);

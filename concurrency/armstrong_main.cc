@@ -9,8 +9,8 @@
 // process.h).
 
 #include <cstdio>
-#include <string>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -39,11 +39,13 @@ bool Report(const char* name, const std::function<Finder>& find) {
   absl::StatusOr<std::vector<uint64_t>> found = find();
   const absl::Duration took = absl::Now() - start;
   if (!found.ok()) {
-    std::fprintf(stderr, "armstrong: %s: %s\n", name, found.status().ToString().c_str());
+    std::fprintf(stderr, "armstrong: %s: %s\n", name,
+                 found.status().ToString().c_str());
     return false;
   }
-  std::printf("%-10s [%s]\n%-10s %.6f s\n", name, absl::StrJoin(*found, ", ").c_str(),
-              "", absl::ToDoubleSeconds(took));
+  std::printf("%-10s [%s]\n%-10s %.6f s\n", name,
+              absl::StrJoin(*found, ", ").c_str(), "",
+              absl::ToDoubleSeconds(took));
   return true;
 }
 
@@ -58,7 +60,9 @@ int main(int argc, char** argv) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "threads" && mode != "processes" && mode != "both" &&
       mode != "sequential") {
-    std::fprintf(stderr, "armstrong: --mode=%s: expected threads, processes, both or sequential\n",
+    std::fprintf(stderr,
+                 "armstrong: --mode=%s: expected threads, processes, both or "
+                 "sequential\n",
                  mode.c_str());
     return 2;
   }
@@ -67,8 +71,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::printf("Armstrong numbers in [%llu, %llu), %d parts:\n",
-              static_cast<unsigned long long>(lo), static_cast<unsigned long long>(hi),
-              parts);
+              static_cast<unsigned long long>(lo),
+              static_cast<unsigned long long>(hi), parts);
   bool ok = true;
   if (mode == "sequential") {
     ok = Report("sequential", [&]() -> absl::StatusOr<std::vector<uint64_t>> {
@@ -76,15 +80,19 @@ int main(int argc, char** argv) {
     });
   }
   if (mode == "processes" || mode == "both") {
-    ok = Report("processes", [&] {
-           return concurrency::FindArmstrongProcesses(lo, hi, parts);
-         }) && ok;
+    ok = Report("processes",
+                [&] {
+                  return concurrency::FindArmstrongProcesses(lo, hi, parts);
+                }) &&
+         ok;
   }
   if (mode == "threads" || mode == "both") {
     concurrency::ThreadPool pool(parts, "armstrong");
-    ok = Report("threads", [&] {
-           return concurrency::FindArmstrongThreads(lo, hi, parts, pool);
-         }) && ok;
+    ok = Report("threads",
+                [&] {
+                  return concurrency::FindArmstrongThreads(lo, hi, parts, pool);
+                }) &&
+         ok;
   }
   return ok ? 0 : 1;
 }

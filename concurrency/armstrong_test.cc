@@ -38,13 +38,15 @@ bool ReferenceIsArmstrong(uint64_t n) {
 }
 
 TEST(IsArmstrongTest, KnownNumbers) {
-  for (uint64_t n : std::vector<uint64_t>{0ull, 1ull, 9ull, 153ull, 370ull, 371ull, 407ull, 1634ull,
-                     24678050ull, 24678051ull, 4679307774ull,
-                     1517841543307505039ull, 4929273885928088826ull}) {
+  for (uint64_t n :
+       std::vector<uint64_t>{0ull, 1ull, 9ull, 153ull, 370ull, 371ull, 407ull,
+                             1634ull, 24678050ull, 24678051ull, 4679307774ull,
+                             1517841543307505039ull, 4929273885928088826ull}) {
     EXPECT_TRUE(IsArmstrong(n)) << n;
   }
-  for (uint64_t n : std::vector<uint64_t>{10ull, 100ull, 152ull, 24678052ull,
-                     std::numeric_limits<uint64_t>::max()}) {
+  for (uint64_t n :
+       std::vector<uint64_t>{10ull, 100ull, 152ull, 24678052ull,
+                             std::numeric_limits<uint64_t>::max()}) {
     EXPECT_FALSE(IsArmstrong(n)) << n;
   }
 }
@@ -62,7 +64,8 @@ TEST(FindArmstrongTest, MatchesTheSlowDefinitionOnSmallRanges) {
 }
 
 TEST(FindArmstrongTest, TheTutorialsSubRange) {
-  EXPECT_THAT(FindArmstrong(20000000, 25000000), ElementsAre(24678050, 24678051));
+  EXPECT_THAT(FindArmstrong(20000000, 25000000),
+              ElementsAre(24678050, 24678051));
 }
 
 TEST(FindArmstrongTest, EmptyAndReversedRanges) {
@@ -94,7 +97,8 @@ TEST(SplitRangeTest, EqualPartsAndRemainders) {
   EXPECT_THAT(SplitRange(10000000, 30000000, 4),
               ElementsAre(Pair(10000000, 15000000), Pair(15000000, 20000000),
                           Pair(20000000, 25000000), Pair(25000000, 30000000)));
-  EXPECT_THAT(SplitRange(0, 10, 3), ElementsAre(Pair(0, 4), Pair(4, 7), Pair(7, 10)));
+  EXPECT_THAT(SplitRange(0, 10, 3),
+              ElementsAre(Pair(0, 4), Pair(4, 7), Pair(7, 10)));
   EXPECT_THAT(SplitRange(0, 2, 4), ElementsAre(Pair(0, 1), Pair(1, 2)));
   EXPECT_THAT(SplitRange(5, 5, 4), IsEmpty());
   EXPECT_THAT(SplitRange(0, 5, 0), IsEmpty());
@@ -104,11 +108,13 @@ TEST(ParallelArmstrongTest, ThreadsProcessesAndSequentialAgree) {
   const uint64_t lo = 100, hi = 2000000;
   const std::vector<uint64_t> sequential = FindArmstrong(lo, hi);
   ThreadPool pool(3);
-  absl::StatusOr<std::vector<uint64_t>> threads = FindArmstrongThreads(lo, hi, 7, pool);
+  absl::StatusOr<std::vector<uint64_t>> threads =
+      FindArmstrongThreads(lo, hi, 7, pool);
   ASSERT_THAT(threads, IsOk());
   EXPECT_EQ(*threads, sequential);
   pool.Shutdown();  // No threads but this one before forking (see process.h).
-  absl::StatusOr<std::vector<uint64_t>> processes = FindArmstrongProcesses(lo, hi, 4);
+  absl::StatusOr<std::vector<uint64_t>> processes =
+      FindArmstrongProcesses(lo, hi, 4);
   ASSERT_THAT(processes, IsOk());
   EXPECT_EQ(*processes, sequential);
 }

@@ -71,9 +71,8 @@ class BlockingQueue {
   absl::Status TryPush(T&& value) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock l(&mu_);
     if (!closed_ && !HasRoomLocked()) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("BlockingQueue::TryPush: queue is full (capacity ",
-                       capacity_, ")"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "BlockingQueue::TryPush: queue is full (capacity ", capacity_, ")"));
     }
     return EnqueueLocked(value);
   }
@@ -105,8 +104,9 @@ class BlockingQueue {
     if (closed_) {
       return absl::OutOfRangeError("BlockingQueue::PopFor: queue is closed");
     }
-    return absl::DeadlineExceededError(absl::StrCat(
-        "BlockingQueue::PopFor: nothing arrived in ", absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("BlockingQueue::PopFor: nothing arrived in ",
+                     absl::FormatDuration(timeout)));
   }
 
   // Closes the queue: later pushes fail, blocked producers wake with an

@@ -53,8 +53,9 @@ TEST(BlockingQueueTest, PushToClosedQueueFailsAndLeavesTheValue) {
   BlockingQueue<std::unique_ptr<int>> queue;
   queue.Close();
   auto value = std::make_unique<int>(5);
-  EXPECT_THAT(queue.Push(std::move(value)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
+  EXPECT_THAT(
+      queue.Push(std::move(value)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
   ASSERT_NE(value, nullptr);  // The caller still owns it: nothing is lost.
   EXPECT_EQ(*value, 5);
   EXPECT_THAT(queue.TryPush(std::move(value)),

@@ -79,8 +79,9 @@ void Connection::Close() { CloseFd(fd_); }
 
 absl::Status Connection::SendBytes(absl::string_view message) {
   if (message.size() > kMaxMessageBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pipe: message of ", message.size(), " bytes exceeds ", kMaxMessageBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pipe: message of ", message.size(), " bytes exceeds ",
+                     kMaxMessageBytes));
   }
   // Length prefix, little-endian on every host we build for (x86-64, arm64).
   const uint32_t size = static_cast<uint32_t>(message.size());
@@ -109,8 +110,9 @@ absl::StatusOr<std::string> Connection::RecvBytes() {
   uint32_t size;
   std::memcpy(&size, header, sizeof(size));
   if (size > kMaxMessageBytes) {
-    return absl::DataLossError(absl::StrCat("pipe fd ", fd_, ": message length ",
-                                            size, " exceeds ", kMaxMessageBytes));
+    return absl::DataLossError(absl::StrCat("pipe fd ", fd_,
+                                            ": message length ", size,
+                                            " exceeds ", kMaxMessageBytes));
   }
   std::string message(size, '\0');
   got = RecvAll(fd_, message.data(), size);
@@ -118,8 +120,8 @@ absl::StatusOr<std::string> Connection::RecvBytes() {
     return got.status();
   }
   if (*got < size) {
-    return absl::DataLossError(absl::StrCat("pipe fd ", fd_, ": message cut at ",
-                                            *got, " of ", size, " bytes"));
+    return absl::DataLossError(absl::StrCat(
+        "pipe fd ", fd_, ": message cut at ", *got, " of ", size, " bytes"));
   }
   return message;
 }

@@ -13,7 +13,8 @@
 // `ProcessQueue<T>` is a queue that many processes put into and get from (a
 // Unix SOCK_SEQPACKET socket pair): the kernel keeps each message whole and
 // never interleaves two, whatever the number of writers and readers, so no
-// lock is needed across processes. A message is at most `kMaxQueueMessageBytes`.
+// lock is needed across processes. A message is at most
+// `kMaxQueueMessageBytes`.
 //
 // Both must be created before `fork()`: the child inherits the descriptors.
 //
@@ -59,7 +60,7 @@ template <typename T>
 struct Codec;
 
 template <typename T>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 struct Codec<T> {
   static std::string Encode(const T& value) {
     return std::string(reinterpret_cast<const char*>(&value), sizeof(T));
@@ -84,7 +85,7 @@ struct Codec<std::string> {
 };
 
 template <typename T>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 struct Codec<std::vector<T>> {
   static std::string Encode(const std::vector<T>& values) {
     return std::string(reinterpret_cast<const char*>(values.data()),
@@ -92,9 +93,9 @@ struct Codec<std::vector<T>> {
   }
   static absl::StatusOr<std::vector<T>> Decode(absl::string_view bytes) {
     if (bytes.size() % sizeof(T) != 0) {
-      return absl::DataLossError(absl::StrCat("Codec: ", bytes.size(),
-                                              " bytes is not a whole number of ",
-                                              sizeof(T), "-byte elements"));
+      return absl::DataLossError(absl::StrCat(
+          "Codec: ", bytes.size(), " bytes is not a whole number of ",
+          sizeof(T), "-byte elements"));
     }
     std::vector<T> values(bytes.size() / sizeof(T));
     if (!bytes.empty()) {
@@ -108,8 +109,7 @@ struct Codec<std::vector<T>> {
 class Connection {
  public:
   explicit Connection(int fd) : fd_(fd) {}
-  Connection(Connection&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)) {}
+  Connection(Connection&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   Connection& operator=(Connection&& other) noexcept;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -153,7 +153,8 @@ class PacketChannel {
  public:
   static absl::StatusOr<PacketChannel> Create();
   PacketChannel(PacketChannel&& other) noexcept
-      : in_(std::exchange(other.in_, -1)), out_(std::exchange(other.out_, -1)) {}
+      : in_(std::exchange(other.in_, -1)),
+        out_(std::exchange(other.out_, -1)) {}
   PacketChannel(const PacketChannel&) = delete;
   PacketChannel& operator=(const PacketChannel&) = delete;
   ~PacketChannel();
@@ -185,7 +186,9 @@ class ProcessQueue {
   }
 
   // Appends `value`; blocks while the queue is full.
-  absl::Status Put(const T& value) { return channel_.Put(Codec<T>::Encode(value)); }
+  absl::Status Put(const T& value) {
+    return channel_.Put(Codec<T>::Encode(value));
+  }
 
   // Removes the oldest message, waiting at most `timeout` (forever by
   // default); `DeadlineExceeded` if none came.

@@ -22,15 +22,19 @@ using ::testing_util::StatusIs;
 
 TEST(CodecTest, RoundTrips) {
   EXPECT_EQ(*Codec<int>::Decode(Codec<int>::Encode(-7)), -7);
-  EXPECT_EQ(*Codec<std::string>::Decode(Codec<std::string>::Encode("abc")), "abc");
+  EXPECT_EQ(*Codec<std::string>::Decode(Codec<std::string>::Encode("abc")),
+            "abc");
   const std::vector<uint64_t> v = {1, 2, 24678050};
-  EXPECT_EQ(*Codec<std::vector<uint64_t>>::Decode(Codec<std::vector<uint64_t>>::Encode(v)), v);
+  EXPECT_EQ(*Codec<std::vector<uint64_t>>::Decode(
+                Codec<std::vector<uint64_t>>::Encode(v)),
+            v);
   EXPECT_THAT(Codec<std::vector<uint64_t>>::Decode(""), IsOk());
 }
 
 TEST(CodecTest, WrongSizesAreDataLoss) {
-  EXPECT_THAT(Codec<int>::Decode("abc"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("expected 4 bytes")));
+  EXPECT_THAT(
+      Codec<int>::Decode("abc"),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("expected 4 bytes")));
   EXPECT_THAT(Codec<std::vector<uint64_t>>::Decode("123456789"),
               StatusIs(absl::StatusCode::kDataLoss));
 }
@@ -72,8 +76,9 @@ TEST(PipeTest, ClosedPeerEndsTheStreamAndFailsSends) {
   EXPECT_EQ(*pipe->second.Recv<std::string>(), "last");
   EXPECT_THAT(pipe->second.RecvBytes(),
               StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("closed")));
-  EXPECT_THAT(pipe->second.Send(1),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
+  EXPECT_THAT(
+      pipe->second.Send(1),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
 }
 
 TEST(PipeTest, MessageCutShortIsDataLoss) {
@@ -84,8 +89,8 @@ TEST(PipeTest, MessageCutShortIsDataLoss) {
   ASSERT_EQ(write(pipe->first.fd(), &size, 4), 4);
   ASSERT_EQ(write(pipe->first.fd(), "abc", 3), 3);
   pipe->first.Close();
-  EXPECT_THAT(pipe->second.RecvBytes(),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut at 3 of 100")));
+  EXPECT_THAT(pipe->second.RecvBytes(), StatusIs(absl::StatusCode::kDataLoss,
+                                                 HasSubstr("cut at 3 of 100")));
 }
 
 TEST(ProcessQueueTest, FifoAndTimeout) {
@@ -102,8 +107,9 @@ TEST(ProcessQueueTest, FifoAndTimeout) {
 TEST(ProcessQueueTest, OversizedMessageIsRefused) {
   auto queue = ProcessQueue<std::string>::Create();
   ASSERT_THAT(queue, IsOk());
-  EXPECT_THAT((*queue)->Put(std::string(kMaxQueueMessageBytes + 1, 'x')),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exceeds")));
+  EXPECT_THAT(
+      (*queue)->Put(std::string(kMaxQueueMessageBytes + 1, 'x')),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exceeds")));
   ASSERT_THAT((*queue)->Put(std::string(kMaxQueueMessageBytes, 'y')), IsOk());
   EXPECT_EQ((*queue)->Get()->size(), kMaxQueueMessageBytes);
 }

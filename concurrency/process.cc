@@ -64,7 +64,8 @@ void Child::KillAndReap() {
 
 absl::Status Child::Join() {
   if (pid_ <= 0) {
-    return absl::FailedPreconditionError("Child::Join: no process (joined or moved)");
+    return absl::FailedPreconditionError(
+        "Child::Join: no process (joined or moved)");
   }
   const pid_t pid = std::exchange(pid_, -1);
   int status = 0;
@@ -80,8 +81,8 @@ absl::Status Child::Join() {
         absl::StrCat("child ", pid, " exited with code ", WEXITSTATUS(status)));
   }
   const int sig = WTERMSIG(status);
-  return absl::InternalError(absl::StrCat("child ", pid, " was killed by signal ",
-                                          sig, " (", strsignal(sig), ")"));
+  return absl::InternalError(absl::StrCat(
+      "child ", pid, " was killed by signal ", sig, " (", strsignal(sig), ")"));
 }
 
 absl::StatusOr<Child> Spawn(absl::AnyInvocable<int() &&> body) {

@@ -105,7 +105,8 @@ class ProcessResult {
 // Runs `fn()` in a child process and returns its pending result, which
 // travels back through a pipe (see Codec in ipc.h for the types it can be).
 template <typename F>
-auto RunInProcess(F fn) -> absl::StatusOr<ProcessResult<std::invoke_result_t<F&>>> {
+auto RunInProcess(F fn)
+    -> absl::StatusOr<ProcessResult<std::invoke_result_t<F&>>> {
   using T = std::invoke_result_t<F&>;
   absl::StatusOr<std::pair<Connection, Connection>> pipe = MakePipe();
   if (!pipe.ok()) {

@@ -75,7 +75,8 @@ TEST(SpawnTest, DestroyingAnUnjoinedChildKillsAndReapsIt) {
   pid_t pid;
   {
     // The child would wait for ever for a message that never comes.
-    absl::StatusOr<Child> child = Spawn([&] { return pipe->second.RecvBytes().ok(); });
+    absl::StatusOr<Child> child =
+        Spawn([&] { return pipe->second.RecvBytes().ok(); });
     ASSERT_THAT(child, IsOk());
     pid = child->pid();
   }
@@ -119,7 +120,9 @@ TEST(SpawnTest, ChildDiesWithItsParent) {
 }
 
 TEST(RunInProcessTest, ReturnsTheChildsResult) {
-  auto result = RunInProcess([] { return std::vector<uint64_t>{153, 370, 371}; });
+  auto result = RunInProcess([] {
+    return std::vector<uint64_t>{153, 370, 371};
+  });
   ASSERT_THAT(result, IsOk());
   absl::StatusOr<std::vector<uint64_t>> value = result->Get();
   ASSERT_THAT(value, IsOk());

@@ -53,8 +53,9 @@ absl::Status MemoryIsolation() {
   if (!child_x.ok()) {
     return child_x.status();
   }
-  std::printf("after a child process ran x += 1: x = %d (the child's x was %d)\n",
-              x, *child_x);
+  std::printf(
+      "after a child process ran x += 1: x = %d (the child's x was %d)\n", x,
+      *child_x);
   return absl::OkStatus();
 }
 
@@ -69,7 +70,8 @@ absl::Status QueueRoundTrip() {
   absl::StatusOr<concurrency::Child> child = concurrency::Spawn([&] {
     std::printf("in child\n");
     absl::StatusOr<std::string> got = (*queue)->Get();
-    std::printf("%s\n", got.ok() ? got->c_str() : got.status().ToString().c_str());
+    std::printf("%s\n",
+                got.ok() ? got->c_str() : got.status().ToString().c_str());
     return got.ok() ? 0 : 1;
   });
   if (!child.ok()) {
@@ -114,7 +116,8 @@ absl::Status PipeRoundTrip() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "The tutorial's multiprocessing lesson: Process, memory isolation, Queue, Pipe.");
+      "The tutorial's multiprocessing lesson: Process, memory isolation, "
+      "Queue, Pipe.");
   absl::ParseCommandLine(argc, argv);
   std::printf("== 1. a child process that sleeps\n");
   absl::Status s = SleepingChild(absl::GetFlag(FLAGS_sleep));

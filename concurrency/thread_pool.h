@@ -71,9 +71,8 @@ class ThreadPool {
   // returns the future of its result, or `FailedPreconditionError` if the
   // pool is shut down.
   template <typename F, typename... Args>
-  auto Submit(F&& f, Args&&... args)
-      -> absl::StatusOr<std::future<
-          std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>>;
+  auto Submit(F&& f, Args&&... args) -> absl::StatusOr<std::future<
+      std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>>;
 
   // Runs `f` on the elements of `ranges` taken in step (stopping at the
   // shortest, as Python's `executor.map(f, *iterables)`) and returns the
@@ -135,9 +134,8 @@ class ThreadPool {
 // Implementation details follow.
 
 template <typename F, typename... Args>
-auto ThreadPool::Submit(F&& f, Args&&... args)
-    -> absl::StatusOr<std::future<
-        std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>> {
+auto ThreadPool::Submit(F&& f, Args&&... args) -> absl::StatusOr<
+    std::future<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>> {
   using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
   std::packaged_task<R()> task(
       [f = std::forward<F>(f), ... args = std::forward<Args>(args)]() mutable {
@@ -157,7 +155,8 @@ auto ThreadPool::Map(const F& f, const Ranges&... ranges)
         const F&, const std::ranges::range_value_t<Ranges>&...>>> {
   using R = std::invoke_result_t<const F&,
                                  const std::ranges::range_value_t<Ranges>&...>;
-  static_assert(!std::is_void_v<R>, "Map collects results: use Submit for void");
+  static_assert(!std::is_void_v<R>,
+                "Map collects results: use Submit for void");
   static_assert(sizeof...(Ranges) > 0, "Map needs at least one range");
   return MapImpl<R>(std::index_sequence_for<Ranges...>(), f, ranges...);
 }

@@ -52,8 +52,16 @@ void BM_ThreadPool(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_ThreadPool<EmptyWork>)->Name("pool/empty")->Arg(1)->Arg(2)->UseRealTime();
-BENCHMARK(BM_ThreadPool<SmallWork>)->Name("pool/small")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_ThreadPool<EmptyWork>)
+    ->Name("pool/empty")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+BENCHMARK(BM_ThreadPool<SmallWork>)
+    ->Name("pool/small")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
 
 template <long (*Work)()>
 void BM_StdAsync(benchmark::State& state) {
@@ -143,21 +151,24 @@ double PythonExecutorRate(int workers) {
 }
 
 void PrintRatios(const RatioReporter& reporter) {
-  std::printf("\nThread pool throughput against its peers (higher is better):\n");
-  std::printf("%-8s %-8s %14s %10s %10s %10s\n", "task", "workers", "pool tasks/s",
-              "vs async", "vs thread", "vs Python");
+  std::printf(
+      "\nThread pool throughput against its peers (higher is better):\n");
+  std::printf("%-8s %-8s %14s %10s %10s %10s\n", "task", "workers",
+              "pool tasks/s", "vs async", "vs thread", "vs Python");
   for (const char* task : {"empty", "small"}) {
-    const double async = reporter.Rate(absl::StrFormat("async/%s/real_time", task));
-    const double thread = reporter.Rate(absl::StrFormat("thread/%s/real_time", task));
+    const double async =
+        reporter.Rate(absl::StrFormat("async/%s/real_time", task));
+    const double thread =
+        reporter.Rate(absl::StrFormat("thread/%s/real_time", task));
     for (int workers : {1, 2}) {
       const double pool =
           reporter.Rate(absl::StrFormat("pool/%s/%d/real_time", task, workers));
       const double python =
           std::string(task) == "empty" ? PythonExecutorRate(workers) : 0;
-      std::printf("%-8s %-8d %14.0f %9.1fx %9.1fx %10s\n", task, workers, pool,
-                  async > 0 ? pool / async : 0, thread > 0 ? pool / thread : 0,
-                  python > 0 ? absl::StrFormat("%.1fx", pool / python).c_str()
-                             : "-");
+      std::printf(
+          "%-8s %-8d %14.0f %9.1fx %9.1fx %10s\n", task, workers, pool,
+          async > 0 ? pool / async : 0, thread > 0 ? pool / thread : 0,
+          python > 0 ? absl::StrFormat("%.1fx", pool / python).c_str() : "-");
     }
   }
 }

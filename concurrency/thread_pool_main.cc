@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", products.status().ToString().c_str());
     return 1;
   }
-  std::printf("results in input order: [%s]\n", absl::StrJoin(*products, ", ").c_str());
+  std::printf("results in input order: [%s]\n",
+              absl::StrJoin(*products, ", ").c_str());
   if (side_by_side > 1) {
     std::printf("%d calls ran at the same time on different workers.\n",
                 side_by_side);

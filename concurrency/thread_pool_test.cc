@@ -132,9 +132,9 @@ TEST(ThreadPoolTest, ShutdownRunsTheQueuedWork) {
   ThreadPool pool(1);
   Event started, release;
   ASSERT_THAT(pool.Submit([&] {
-                started.Set();
-                release.Wait();
-              }),
+    started.Set();
+    release.Wait();
+  }),
               IsOk());
   ASSERT_TRUE(started.WaitFor(kForever));
   std::atomic<int> ran{0};
@@ -142,7 +142,8 @@ TEST(ThreadPoolTest, ShutdownRunsTheQueuedWork) {
     ASSERT_THAT(pool.Submit([&ran] { ++ran; }), IsOk());
   }
   pool.Shutdown(/*wait=*/false);  // Refuses new work, keeps the queue.
-  EXPECT_THAT(pool.Submit([] {}), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(pool.Submit([] {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(pool.pending(), 10u);
   release.Set();
   EXPECT_TRUE(pool.Shutdown(/*wait=*/true));
@@ -193,7 +194,8 @@ TEST(ThreadPoolTest, DestructorRunsQueuedWorkAndJoins) {
 TEST(ThreadPoolTest, WorkersHaveReadableNames) {
   ThreadPool pool(2, "pool");
   EXPECT_EQ(ThreadPool::CurrentWorkerName(), "");
-  auto name = pool.Submit([] { return std::string(ThreadPool::CurrentWorkerName()); });
+  auto name =
+      pool.Submit([] { return std::string(ThreadPool::CurrentWorkerName()); });
   ASSERT_THAT(name, IsOk());
   EXPECT_THAT(name->get(), AnyOf("pool_0", "pool_1"));
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the three lesson binaries as a user would and checks what they print
+# against what the tutorial's Python versions print.
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_line() {  # output, exact line
+  grep -qxF -- "$2" <<<"$1" || fail "missing line '$2' in:"$'\n'"$1"
+}
+
+pool=$(concurrency/thread_pool --workers=3)
+expect_line "${pool}" "result() = 6"
+expect_line "${pool}" "results in input order: [2, 6, 12, 20, 30]"
+expect_line "${pool}" "3 calls ran at the same time on different workers."
+[[ $(grep -cE '^ThreadPool_[0-2] : ' <<<"${pool}") == 6 ]] || fail "expected 6 worker lines in: ${pool}"
+
+processes=$(concurrency/processes --sleep=1ms)
+expect_line "${processes}" "after a thread ran x += 1: x = 2"
+expect_line "${processes}" "after a child process ran x += 1: x = 2 (the child's x was 3)"
+expect_line "${processes}" "abc"
+expect_line "${processes}" "100"
+expect_line "${processes}" "parent received 200"
+
+# The tutorial's run: the list must be the Python's, in both modes.
+armstrong=$(concurrency/armstrong)
+[[ $(grep -c '\[24678050, 24678051\]$' <<<"${armstrong}") == 2 ]] \
+  || fail "threads and processes should both print [24678050, 24678051]:"$'\n'"${armstrong}"
+if concurrency/armstrong --mode=bogus 2>/dev/null; then
+  fail "--mode=bogus should be refused"
+fi
+echo "PASS"

@@ -269,7 +269,9 @@ absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
   }
   std::vector<TarMember> members;
   std::string pax_path;
-  std::optional<uint64_t> pax_size;
+  // A plain pair, not std::optional: gcc 12 -O1 warns maybe-uninitialized.
+  uint64_t pax_size = 0;
+  bool has_pax_size = false;
   size_t off = 0;
   while (true) {
     if (off + kBlock > tar.size()) {
@@ -299,7 +301,7 @@ absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
       return absl::DataLossError(absl::StrFormat(
           "%s: bad number in tar header at offset %d", path, off));
     }
-    uint64_t n = pax_size.value_or(*size);
+    uint64_t n = has_pax_size ? pax_size : *size;
     char type = h[kType];
     off += kBlock;
     if (n > tar.size() - off) {
@@ -310,7 +312,7 @@ absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
     off += (n + kBlock - 1) / kBlock * kBlock;
     if (type == 'x') {
       pax_path.clear();
-      pax_size.reset();
+      has_pax_size = false;
       while (!data.empty()) {
         size_t sp = data.find(' ');
         uint64_t len = 0;
@@ -327,7 +329,10 @@ absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
         absl::string_view key = rec.substr(0, eq), value = rec.substr(eq + 1);
         uint64_t v;
         if (key == "path") pax_path = std::string(value);
-        if (key == "size" && absl::SimpleAtoi(value, &v)) pax_size = v;
+        if (key == "size" && absl::SimpleAtoi(value, &v)) {
+          pax_size = v;
+          has_pax_size = true;
+        }
       }
       continue;
     }
@@ -347,7 +352,7 @@ absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
       members.push_back(std::move(m));
     }
     pax_path.clear();
-    pax_size.reset();
+    has_pax_size = false;
   }
   return members;
 }

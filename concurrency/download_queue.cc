@@ -25,9 +25,8 @@ struct Page {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Lesson 2: DownloadThreads -> queue -> ConvertThread.");
-  absl::ParseCommandLine(argc, argv);
+  concurrency::ParsePipelineCommandLine(
+      argc, argv, "Lesson 2: DownloadThreads -> queue -> ConvertThread.");
   absl::StatusOr<concurrency::PipelineSetup> setup =
       concurrency::PipelineSetupFromFlags("download_queue");
   if (!setup.ok()) {

@@ -60,10 +60,10 @@ int RunAll(Downloader& downloader, const PipelineOptions& options,
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  concurrency::ParsePipelineCommandLine(
+      argc, argv,
       "Lesson 1: a thread per page downloads and converts it; prints the "
       "threaded time beside the sequential one.");
-  absl::ParseCommandLine(argc, argv);
   absl::StatusOr<concurrency::PipelineSetup> setup =
       concurrency::PipelineSetupFromFlags("download_threads");
   if (!setup.ok()) {

@@ -5,7 +5,11 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "concurrency/atomic_file.h"
@@ -53,6 +57,17 @@ std::string RandomToken() {
 }
 
 }  // namespace
+
+void ParsePipelineCommandLine(int argc, char** argv, absl::string_view usage) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "concurrency/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(usage);
+  absl::ParseCommandLine(argc, argv);
+}
 
 absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view lesson) {
   PipelineSetup setup;

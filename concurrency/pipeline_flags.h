@@ -44,6 +44,10 @@ struct PipelineSetup {
   PipelineOptions pipeline;
 };
 
+// Parses the command line. `--help` lists the flags of this file as well as
+// the binary's own (abseil's default lists only the latter).
+void ParsePipelineCommandLine(int argc, char** argv, absl::string_view usage);
+
 // Reads the flags; creates the output directory. Without --out_dir, output
 // goes to a fresh `pipeline_out/<lesson>-<UTC time>` under the directory
 // `bazel run` was started from (or the current one).

@@ -16,11 +16,11 @@
 #include "concurrency/pipeline_flags.h"
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  concurrency::ParsePipelineCommandLine(
+      argc, argv,
       "Downloads CSV pages, converts each to XML and packs every --batch XML "
       "files into a .tgz (the tutorial's DownloadThread/ConvertThread/"
       "TarThread pipeline).");
-  absl::ParseCommandLine(argc, argv);
   absl::StatusOr<concurrency::PipelineSetup> setup =
       concurrency::PipelineSetupFromFlags("pipeline");
   if (!setup.ok()) {

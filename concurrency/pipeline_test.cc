@@ -67,7 +67,8 @@ std::map<int, std::vector<std::string>> PagesOnDisk(const std::string& dir) {
   auto page_of = [](absl::string_view name) {
     int p = 0;
     EXPECT_TRUE(absl::ConsumePrefix(&name, "data") &&
-                absl::ConsumeSuffix(&name, ".xml") && absl::SimpleAtoi(name, &p))
+                absl::ConsumeSuffix(&name, ".xml") &&
+                absl::SimpleAtoi(name, &p))
         << name;
     return p;
   };
@@ -77,7 +78,8 @@ std::map<int, std::vector<std::string>> PagesOnDisk(const std::string& dir) {
       EXPECT_EQ(*ReadFileToString(dir + "/" + name), ExpectedXml(p)) << name;
       found[p].push_back(name);
     } else if (absl::EndsWith(name, ".tgz")) {
-      absl::StatusOr<std::vector<TarMember>> members = ReadTarGz(dir + "/" + name);
+      absl::StatusOr<std::vector<TarMember>> members =
+          ReadTarGz(dir + "/" + name);
       EXPECT_THAT(members.status(), IsOk());
       if (!members.ok()) continue;
       for (const TarMember& m : *members) {
@@ -129,19 +131,21 @@ TEST(Pipeline, ArchivesEveryPageInPageOrderBatches) {
   std::string dir = TempDir();
   Recorded rec;
   Downloader d(Options(&rec));
-  absl::StatusOr<PipelineReport> report = RunPipeline(d, Pipe(**server, dir, 15));
+  absl::StatusOr<PipelineReport> report =
+      RunPipeline(d, Pipe(**server, dir, 15));
   ASSERT_THAT(report.status(), IsOk());
   EXPECT_TRUE(report->ok());
   EXPECT_EQ(report->pages_archived, 15);
   EXPECT_EQ(report->archives.size(), 8u);  // 7 pairs and the last page alone
-  EXPECT_EQ(ListDir(dir).size(), 8u);     // archives only: no XML left
+  EXPECT_EQ(ListDir(dir).size(), 8u);      // archives only: no XML left
   std::map<int, std::vector<std::string>> pages = PagesOnDisk(dir);
   ASSERT_EQ(pages.size(), 15u);
   for (int p = 1; p <= 15; ++p) {
     EXPECT_THAT(pages[p], ElementsAre(ArchiveFileName((p + 1) / 2))) << p;
   }
   // GNU tar agrees on what is in the first archive.
-  std::string cmd = absl::StrCat("tar -tzf ", dir, "/data1.tgz > ", dir, ".list");
+  std::string cmd =
+      absl::StrCat("tar -tzf ", dir, "/data1.tgz > ", dir, ".list");
   ASSERT_EQ(system(cmd.c_str()), 0);
   EXPECT_EQ(*ReadFileToString(dir + ".list"), "data1.xml\ndata2.xml\n");
 }
@@ -211,7 +215,8 @@ TEST(Pipeline, MisbehavingServerFailsOnlyTheBrokenPages) {
   std::string dir = TempDir();
   Recorded rec;
   Downloader d(Options(&rec));
-  absl::StatusOr<PipelineReport> report = RunPipeline(d, Pipe(**server, dir, 9));
+  absl::StatusOr<PipelineReport> report =
+      RunPipeline(d, Pipe(**server, dir, 9));
   ASSERT_THAT(report.status(), IsOk());
   ASSERT_EQ(report->failures.size(), 3u);
   EXPECT_EQ(report->failures[0].page, 5);
@@ -229,7 +234,8 @@ TEST(Pipeline, MisbehavingServerFailsOnlyTheBrokenPages) {
                        HasSubstr("page 7: line 3: the record has 1 fields")));
   {
     absl::MutexLock l(&rec.mu);
-    EXPECT_THAT(rec.waits, ::testing::Contains(absl::Seconds(2)));  // Retry-After
+    EXPECT_THAT(rec.waits,
+                ::testing::Contains(absl::Seconds(2)));  // Retry-After
   }
   // The good pages are archived in page order, skipping the failed ones:
   // 1-2, 3-4, then 8-9.
@@ -279,7 +285,8 @@ TEST(Pipeline, RefusesToRunOverEarlierOutput) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("already holds data1.tgz")));
   p.out_dir = dir + "/missing";
-  EXPECT_THAT(ValidatePipelineOptions(p), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ValidatePipelineOptions(p),
+              StatusIs(absl::StatusCode::kNotFound));
   p.url_template = "http://127.0.0.1:1/no-placeholder";
   EXPECT_THAT(ValidatePipelineOptions(p),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -314,8 +321,8 @@ std::string RunAndKill(absl::string_view step, int nth) {
   });
   EXPECT_THAT(child.status(), IsOk());
   absl::StatusOr<int> rc = child->Get();
-  EXPECT_THAT(rc.status(), StatusIs(absl::StatusCode::kInternal,
-                                    HasSubstr("signal 9")))
+  EXPECT_THAT(rc.status(),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("signal 9")))
       << step << " " << nth;
   return dir;
 }
@@ -326,10 +333,11 @@ TEST(Pipeline, KilledAtAnyStepEveryConvertedPageSurvives) {
     int nth;
     size_t min_pages;  // pages certainly converted before the kill
   };
-  for (const Case& c : {Case{"xml_written", 1, 1}, Case{"xml_written", 4, 4},
-                        Case{"archive_written", 1, 2},
-                        Case{"archive_written", 3, 6}, Case{"xml_removed", 1, 2},
-                        Case{"xml_removed", 4, 4}, Case{"xml_removed", 7, 8}}) {
+  for (const Case& c :
+       {Case{"xml_written", 1, 1}, Case{"xml_written", 4, 4},
+        Case{"archive_written", 1, 2}, Case{"archive_written", 3, 6},
+        Case{"xml_removed", 1, 2}, Case{"xml_removed", 4, 4},
+        Case{"xml_removed", 7, 8}}) {
     SCOPED_TRACE(absl::StrCat(c.step, " #", c.nth));
     std::string dir = RunAndKill(c.step, c.nth);
     // Temporary files of an interrupted write may remain; final names are

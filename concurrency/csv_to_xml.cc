@@ -81,7 +81,7 @@ std::string SanitizeName(absl::string_view header, size_t position) {
     }
   }
   if (needs_prefix || absl::StartsWithIgnoreCase(name, "xml")) {
-    name.insert(0, "_");
+    name = absl::StrCat("_", name);  // not insert(): gcc 12 -O2 -Wrestrict
   }
   return name;
 }

@@ -82,7 +82,9 @@ LoopbackHttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
       }
     }
     auto auth = request.headers.find("authorization");
-    if (auth == request.headers.end() || auth->second != expected) {
+    bool open_feed = options.user.empty() && options.password.empty();
+    if (!open_feed &&
+        (auth == request.headers.end() || auth->second != expected)) {
       r.status = 401;
       r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"prices\"");
       return r;

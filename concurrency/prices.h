@@ -5,7 +5,8 @@
 // `prices_gen.page_text(page, size)`: 13 columns of daily stock prices, each
 // row a pure function of its index (splitmix64 + sin). `PriceFeedHandler`
 // serves `GET /prices.csv?page_number=N&page_size=M` behind HTTP basic auth:
-// 401 without the right credentials, 404 for a page past `pages`, as the
+// 401 without the right credentials (no auth at all when both user and
+// password are empty), 404 for a page past `pages`, as the
 // anchor server does.
 #ifndef CONCURRENCY_PRICES_H_
 #define CONCURRENCY_PRICES_H_

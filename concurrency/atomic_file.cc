@@ -46,7 +46,8 @@ absl::string_view BaseName(absl::string_view path) {
 }
 
 absl::StatusOr<std::unique_ptr<AtomicFile>> AtomicFile::Create(std::string path,
-                                                               Mode mode) {
+                                                               Mode mode,
+                                                               Sync sync) {
   static std::atomic<uint64_t> counter{0};
   if (path.empty() || path.back() == '/') {
     return absl::InvalidArgumentError(
@@ -58,15 +59,16 @@ absl::StatusOr<std::unique_ptr<AtomicFile>> AtomicFile::Create(std::string path,
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", temp);
   return std::unique_ptr<AtomicFile>(
-      new AtomicFile(std::move(path), std::move(temp), fd, mode));
+      new AtomicFile(std::move(path), std::move(temp), fd, mode, sync));
 }
 
 AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd,
-                       Mode mode)
+                       Mode mode, Sync sync)
     : path_(std::move(path)),
       temp_path_(std::move(temp_path)),
       fd_(fd),
-      mode_(mode) {
+      mode_(mode),
+      sync_(sync) {
   buffer_.reserve(kBufferSize);
 }
 
@@ -120,7 +122,7 @@ absl::Status AtomicFile::Commit() {
         absl::StrCat("commit ", path_, ": file already committed or failed"));
   }
   if (absl::Status s = Flush(); !s.ok()) return s;
-  if (fsync(fd_) != 0) {
+  if (sync_ != Sync::kNone && fsync(fd_) != 0) {
     absl::Status s = Errno("fsync", temp_path_);
     Abandon();
     return s;
@@ -144,7 +146,7 @@ absl::Status AtomicFile::Commit() {
     return s;
   }
   done_ = true;
-  return SyncDir(DirName(path_));
+  return sync_ == Sync::kAll ? SyncDir(DirName(path_)) : absl::OkStatus();
 }
 
 absl::Status SyncDir(const std::string& dir) {

@@ -9,6 +9,12 @@
 // failed write (a full disk, say) leaves nothing behind under any name. A
 // crash can leave a temporary file, never a half-written final one.
 //
+// `Sync` chooses what `Commit()` makes durable against power loss: kAll
+// (the default) fsyncs the file before the rename and the directory after it;
+// kFile only the file (the name may be lost on power loss, the content is
+// never partial under it); kNone neither (still atomic against a killed
+// process, since the page cache outlives it, but not against power loss).
+//
 // `Mode::kNoReplace` (the default) refuses to overwrite an existing final
 // file: `Commit()` fails with `AlreadyExists` and the temporary is dropped.
 //
@@ -30,9 +36,10 @@ namespace concurrency {
 class AtomicFile {
  public:
   enum class Mode { kNoReplace, kReplace };
+  enum class Sync { kAll, kFile, kNone };
 
   static absl::StatusOr<std::unique_ptr<AtomicFile>> Create(
-      std::string path, Mode mode = Mode::kNoReplace);
+      std::string path, Mode mode = Mode::kNoReplace, Sync sync = Sync::kAll);
 
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
@@ -53,13 +60,15 @@ class AtomicFile {
   uint64_t bytes_written() const { return bytes_; }
 
  private:
-  AtomicFile(std::string path, std::string temp_path, int fd, Mode mode);
+  AtomicFile(std::string path, std::string temp_path, int fd, Mode mode,
+             Sync sync);
   absl::Status Flush();
 
   const std::string path_;
   const std::string temp_path_;
   int fd_;
   const Mode mode_;
+  const Sync sync_;
   std::string buffer_;
   uint64_t bytes_ = 0;
   bool done_ = false;

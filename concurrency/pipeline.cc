@@ -136,6 +136,7 @@ class Pipeline {
       }
     }
     if (!batch.empty()) HandToTar(std::move(batch));  // the last, partial one
+    WaitForTar();
     {
       absl::MutexLock l(&handoff_.mu);
       handoff_.done = true;
@@ -143,15 +144,25 @@ class Pipeline {
     convert_event_.Set();
   }
 
-  // The tutorial's handshake: announce a batch, wait until it is packed.
+  // The tutorial's handshake, with one batch of slack: announce a batch with
+  // the convert event and go on converting; before announcing the next one,
+  // wait for the tar event that acknowledges the previous. The tutorial
+  // waited right away, so a slow tar stalled conversion.
   void HandToTar(std::vector<int> pages) {
+    WaitForTar();
     {
       absl::MutexLock l(&handoff_.mu);
       handoff_.pages = std::move(pages);
     }
+    tar_pending_ = true;
     convert_event_.Set();
+  }
+
+  void WaitForTar() {
+    if (!tar_pending_) return;
     tar_event_.Wait();
     tar_event_.Clear();
+    tar_pending_ = false;
   }
 
   void TarLoop() {
@@ -207,7 +218,6 @@ class Pipeline {
       }
       Step(options_, "xml_removed");
     }
-    (void)SyncDir(options_.out_dir);
     absl::MutexLock l(&mu_);
     report_.archives.push_back(path);
     report_.pages_archived += static_cast<int>(pages.size());
@@ -218,6 +228,7 @@ class Pipeline {
   BlockingQueue<PageResult> queue_;
   Event convert_event_;
   Event tar_event_;
+  bool tar_pending_ = false;  // converter thread only
   Handoff handoff_;
   absl::Mutex mu_;
   PipelineReport report_ ABSL_GUARDED_BY(mu_);
@@ -289,7 +300,9 @@ absl::StatusOr<std::string> ConvertPage(absl::string_view csv, int page,
                                         const PipelineOptions& options) {
   std::string path = absl::StrCat(options.out_dir, "/", XmlFileName(page));
   Log(options, absl::StrFormat("Convert csv data to %s", XmlFileName(page)));
-  absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
+  absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(
+      path, AtomicFile::Mode::kNoReplace,
+      options.fsync_xml ? AtomicFile::Sync::kFile : AtomicFile::Sync::kNone);
   if (!file.ok()) return file.status();
   AtomicFile* f = file->get();
   CsvToXmlConverter converter(

@@ -10,7 +10,9 @@
 // sentinel, tells the converter that no more pages come. The converter writes
 // `data<page>.xml` for each page as it arrives and, every `batch` pages in
 // page order, hands the batch to the tar thread as the tutorial does: it sets
-// the convert event and waits for the tar event. The tar thread writes
+// the convert event, and waits for the tar event before handing over the
+// next batch (the tutorial waited at once, idling while the tar thread
+// worked; one batch of slack lets the two overlap). The tar thread writes
 // `data<k>.tgz` holding exactly that batch and only then deletes its XML
 // files.
 //
@@ -25,10 +27,15 @@
 //    retry a bounded number of times (downloader.h), a page that cannot be
 //    downloaded or converted is reported and the others go on.
 //  * Crash safety: XML files and archives are written through AtomicFile
-//    (temporary, fsync, rename, fsync the directory), and XML files are
-//    deleted only after their archive is durable. Killed at any moment, every
-//    converted page is either a complete data<page>.xml or inside a complete
-//    archive.
+//    (temporary file, fsync, rename), archives also fsync the directory, and
+//    XML files are deleted only after their archive is durable. Killed at any
+//    moment, every converted page is either a complete data<page>.xml or
+//    inside a complete archive. On power loss, archives and their pages are
+//    safe; a page converted but not yet archived may lose its XML name (never
+//    show partial content under it); with `fsync_xml` off it may also show an
+//    empty or partial XML file, as it would with the tutorial. A deleted XML
+//    file may reappear after power loss: a duplicate of an archived page,
+//    never a loss.
 #ifndef CONCURRENCY_PIPELINE_H_
 #define CONCURRENCY_PIPELINE_H_
 
@@ -57,6 +64,8 @@ struct PipelineOptions {
   int download_threads = 8;
   CsvToXmlOptions csv;
   int gzip_level = 6;
+  // fsync each XML file before renaming it into place (see above).
+  bool fsync_xml = true;
   // Progress lines, like the tutorial's prints; null: silent.
   std::function<void(absl::string_view)> log;
   // Called after each durable step: "xml_written", "archive_written",

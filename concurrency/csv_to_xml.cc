@@ -20,7 +20,6 @@ namespace {
 constexpr absl::string_view kProlog =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Data>\n";
 constexpr absl::string_view kEpilog = "</Data>\n";
-constexpr int kRowsPerBatch = 256;
 
 bool IsNameStartChar(uint32_t c) {
   return (c >= 'A' && c <= 'Z') || c == '_' || (c >= 'a' && c <= 'z') ||
@@ -113,11 +112,19 @@ std::vector<std::string> XmlElementNames(
   return names;
 }
 
+// One `Row` element, reused for every record: each record overwrites the
+// cells' text and the row is printed at once, so no node is allocated per
+// record. Printed text collects in `text` until it is worth a sink call.
 struct CsvToXmlConverter::Batch {
   pugi::xml_document doc;
-  int rows = 0;
+  pugi::xml_node row;
+  std::vector<pugi::xml_node> cells;
   std::string text;
 };
+
+namespace {
+constexpr size_t kFlushBytes = 256 << 10;
+}  // namespace
 
 CsvToXmlConverter::CsvToXmlConverter(std::string source, Sink sink,
                                      CsvToXmlOptions options)
@@ -141,6 +148,10 @@ absl::Status CsvToXmlConverter::OnRecord(absl::Span<const std::string> fields,
   if (!have_header_) {
     have_header_ = true;
     names_ = XmlElementNames(fields);
+    batch_->row = batch_->doc.append_child("Row");
+    for (const std::string& name : names_) {
+      batch_->cells.push_back(batch_->row.append_child(name.c_str()));
+    }
     return sink_(kProlog);
   }
   if (fields.size() != names_.size()) {
@@ -154,31 +165,27 @@ absl::Status CsvToXmlConverter::OnRecord(absl::Span<const std::string> fields,
                                         : ""));
     }
   }
-  pugi::xml_node row = batch_->doc.append_child("Row");
   for (size_t i = 0; i < names_.size(); ++i) {
-    pugi::xml_node cell = row.append_child(names_[i].c_str());
+    pugi::xml_node cell = batch_->cells[i];
     if (i < fields.size() && !fields[i].empty()) {
-      cell.text().set(fields[i].c_str());
+      cell.text().set(fields[i].data(), fields[i].size());
+    } else if (cell.first_child()) {
+      cell.remove_children();  // an empty element prints as <name />
     }
   }
+  StringWriter writer(&batch_->text);
+  batch_->row.print(writer, "\t", pugi::format_indent, pugi::encoding_utf8,
+                    /*depth=*/1);
   ++rows_;
-  if (++batch_->rows == kRowsPerBatch) return FlushRows();
+  if (batch_->text.size() >= kFlushBytes) return FlushRows();
   return absl::OkStatus();
 }
 
 absl::Status CsvToXmlConverter::FlushRows() {
-  if (batch_->rows == 0) return absl::OkStatus();
+  if (batch_->text.empty()) return absl::OkStatus();
+  absl::Status s = sink_(batch_->text);
   batch_->text.clear();
-  StringWriter writer(&batch_->text);
-  // Printing the document itself at depth 1 would indent its first child
-  // twice; each row printed on its own gets exactly one tab.
-  for (pugi::xml_node row : batch_->doc.children()) {
-    row.print(writer, "\t", pugi::format_indent, pugi::encoding_utf8,
-              /*depth=*/1);
-  }
-  batch_->doc.reset();
-  batch_->rows = 0;
-  return sink_(batch_->text);
+  return s;
 }
 
 absl::Status CsvToXmlConverter::Finish() {

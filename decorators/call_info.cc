@@ -1,0 +1,218 @@
+#include "decorators/call_info.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace decorators {
+namespace {
+
+constexpr absl::string_view kFields[] = {"func_name", "call_time", "used_time",
+                                         "call_n"};
+constexpr int kFuncName = 0, kCallTime = 1, kUsedTime = 2, kCallN = 3;
+
+bool IsNumeric(int field) { return field == kUsedTime || field == kCallN; }
+
+// Python's str(float): the shortest text that reads back as the same double.
+std::string PyFloat(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, r.ptr);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<CallFormat> CallFormat::Parse(absl::string_view format) {
+  CallFormat out;
+  std::string literal;
+  auto fail = [&](size_t at, absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "call format \"%s\" at offset %d: %s", format, at, what));
+  };
+  for (size_t i = 0; i < format.size();) {
+    if (format[i] != '%') {
+      literal.push_back(format[i++]);
+      continue;
+    }
+    const size_t start = i++;
+    if (i < format.size() && format[i] == '%') {
+      literal.push_back('%');
+      ++i;
+      continue;
+    }
+    if (i >= format.size() || format[i] != '(') {
+      return fail(start, "expected %(field)s or %%");
+    }
+    size_t close = format.find(')', i);
+    if (close == absl::string_view::npos) return fail(start, "unclosed %(");
+    absl::string_view name = format.substr(i + 1, close - i - 1);
+    Piece p;
+    for (int f = 0; f < 4; ++f) {
+      if (kFields[f] == name) p.field = f;
+    }
+    if (p.field < 0) {
+      return fail(start, absl::StrCat("unknown field '", name,
+                                      "' (known: func_name, call_time, "
+                                      "used_time, call_n)"));
+    }
+    i = close + 1;
+    while (i < format.size() &&
+           (format[i] == '-' || format[i] == ' ' || format[i] == '+' ||
+            format[i] == '0' || format[i] == '#')) {
+      if (format[i] == '-') p.left = true;
+      ++i;
+    }
+    while (i < format.size() && absl::ascii_isdigit(format[i])) {
+      p.width = p.width * 10 + (format[i++] - '0');
+    }
+    if (i < format.size() && format[i] == '.') {
+      p.precision = 0;
+      ++i;
+      while (i < format.size() && absl::ascii_isdigit(format[i])) {
+        p.precision = p.precision * 10 + (format[i++] - '0');
+      }
+    }
+    if (i >= format.size()) return fail(start, "missing conversion");
+    p.conversion = format[i++];
+    switch (p.conversion) {
+      case 's':
+      case 'r':
+        break;
+      case 'd':
+      case 'i':
+      case 'f':
+        if (!IsNumeric(p.field)) {
+          return fail(start, absl::StrCat("%", std::string(1, p.conversion),
+                                          " needs a number but ", name,
+                                          " is a string"));
+        }
+        break;
+      default:
+        return fail(start, absl::StrCat("unsupported conversion '",
+                                        std::string(1, p.conversion), "'"));
+    }
+    if (!literal.empty()) {
+      Piece lit;
+      lit.literal = std::move(literal);
+      literal.clear();
+      out.pieces_.push_back(std::move(lit));
+    }
+    out.pieces_.push_back(std::move(p));
+  }
+  if (!literal.empty()) {
+    Piece lit;
+    lit.literal = std::move(literal);
+    out.pieces_.push_back(std::move(lit));
+  }
+  return out;
+}
+
+std::string CallFormat::Format(const CallRecord& r, absl::TimeZone tz) const {
+  std::string out;
+  for (const Piece& p : pieces_) {
+    if (p.field < 0) {
+      out += p.literal;
+      continue;
+    }
+    std::string text;
+    const double used = absl::ToDoubleSeconds(r.used_time);
+    switch (p.field) {
+      case kFuncName:
+        text = std::string(r.func_name);
+        break;
+      case kCallTime:
+        text = absl::FormatTime("%x %X", r.call_time, tz);
+        break;
+      case kUsedTime:
+        text = p.conversion == 'f'
+                   ? absl::StrFormat("%.*f", p.precision < 0 ? 6 : p.precision,
+                                     used)
+               : p.conversion == 'd' || p.conversion == 'i'
+                   ? absl::StrCat(static_cast<int64_t>(used))
+                   : PyFloat(used);
+        break;
+      case kCallN:
+        text = p.conversion == 'f'
+                   ? absl::StrFormat("%.*f", p.precision < 0 ? 6 : p.precision,
+                                     static_cast<double>(r.call_n))
+                   : absl::StrCat(r.call_n);
+        break;
+    }
+    if (p.conversion == 'r' && !IsNumeric(p.field))
+      text = absl::StrCat("'", text, "'");
+    if (p.conversion == 's' && p.precision >= 0 &&
+        text.size() > static_cast<size_t>(p.precision)) {
+      text.resize(static_cast<size_t>(p.precision));
+    }
+    if (text.size() < static_cast<size_t>(p.width)) {
+      std::string pad(static_cast<size_t>(p.width) - text.size(), ' ');
+      text = p.left ? text + pad : pad + text;
+    }
+    out += text;
+  }
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<CallInfo>> CallInfo::Open(
+    std::string log_path, CallInfoOptions options) {
+  absl::StatusOr<CallFormat> format = CallFormat::Parse(options.format);
+  if (!format.ok()) return format.status();
+  int fd =
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("open log ", log_path));
+  }
+  return std::shared_ptr<CallInfo>(new CallInfo(
+      std::move(log_path), fd, *std::move(format), std::move(options)));
+}
+
+CallInfo::CallInfo(std::string path, int fd, CallFormat format,
+                   CallInfoOptions options)
+    : path_(std::move(path)),
+      fd_(fd),
+      options_(std::move(options)),
+      on_(options_.on),
+      format_(std::move(format)) {}
+
+CallInfo::~CallInfo() { close(fd_); }
+
+absl::Status CallInfo::set_format(absl::string_view format) {
+  absl::StatusOr<CallFormat> parsed = CallFormat::Parse(format);
+  if (!parsed.ok()) return parsed.status();
+  absl::MutexLock l(&mu_);
+  format_ = *std::move(parsed);
+  return absl::OkStatus();
+}
+
+void CallInfo::Log(const CallRecord& record) {
+  absl::MutexLock l(&mu_);
+  std::string line = format_.Format(record, options_.time_zone);
+  line.push_back('\n');
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ++write_errors_;
+      return;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+int64_t CallInfo::write_errors() const {
+  absl::MutexLock l(&mu_);
+  return write_errors_;
+}
+
+}  // namespace decorators

@@ -1,0 +1,149 @@
+#include "decorators/memoize.h"
+
+#include <atomic>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace decorators {
+namespace {
+
+TEST(Memoize, FibonacciRecursesThroughTheCache) {
+  int calls = 0;
+  auto fib = Memoize<uint64_t(int)>([&calls](auto& self, int n) -> uint64_t {
+    ++calls;
+    return n <= 1 ? 1 : self(n - 1) + self(n - 2);
+  });
+  EXPECT_EQ(fib(50), 20365011074u);  // the tutorial's F(0) = F(1) = 1
+  EXPECT_EQ(calls, 51);              // each n in [0, 50] computed once
+  MemoStats s = fib.stats();
+  EXPECT_EQ(s.misses, 51);
+  EXPECT_EQ(s.hits, 48);  // self(n - 2) for n in [3, 50]
+  EXPECT_EQ(s.size, 51u);
+  EXPECT_EQ(fib(50), 20365011074u);
+  EXPECT_EQ(calls, 51);
+}
+
+TEST(Memoize, ClimbNeeds128BitsAndCachesZeroResults) {
+  int calls = 0;
+  auto climb = Memoize<absl::uint128(int, std::vector<int>)>(
+      [&calls](auto& self, int n, std::vector<int> steps) -> absl::uint128 {
+        ++calls;
+        if (n == 0) return 1;
+        if (n < 0) return 0;
+        absl::uint128 count = 0;
+        for (int step : steps) count += self(n - step, steps);
+        return count;
+      });
+  absl::uint128 ways = climb(100, {1, 2, 3});
+  std::ostringstream text;
+  text << ways;
+  EXPECT_EQ(text.str(), "180396380815100901214157639");
+  EXPECT_GT(ways, absl::uint128(UINT64_MAX));
+  // 103 distinct arguments (-2..100): each computed exactly once. The
+  // tutorial's `if not res` recomputed the cached 0 of n = -1 (104 calls).
+  EXPECT_EQ(calls, 103);
+  EXPECT_EQ(climb.stats().size, 103u);
+}
+
+TEST(Memoize, NonRecursiveFunctionsAndStrings) {
+  int calls = 0;
+  auto upper =
+      Memoize<std::string(const std::string&)>([&calls](const std::string& s) {
+        ++calls;
+        return absl::StrCat(s, "!");
+      });
+  EXPECT_EQ(upper("a"), "a!");
+  EXPECT_EQ(upper("a"), "a!");
+  EXPECT_EQ(upper("b"), "b!");
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(Memoize, FalsyResultsAreHits) {
+  int calls = 0;
+  auto zero = Memoize<int(int)>([&calls](int) {
+    ++calls;
+    return 0;
+  });
+  zero(1);
+  zero(1);
+  zero(1);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(zero.stats().hits, 2);
+}
+
+TEST(Memoize, LeastRecentlyUsedEviction) {
+  std::vector<int> computed;
+  auto square = Memoize<int(int)>(
+      [&computed](int x) {
+        computed.push_back(x);
+        return x * x;
+      },
+      {.capacity = 2});
+  square(1);
+  square(2);
+  square(1);  // 1 is now the most recent
+  square(3);  // evicts 2
+  EXPECT_EQ(square.stats().size, 2u);
+  square(1);  // still cached
+  square(2);  // recomputed
+  EXPECT_EQ(computed, (std::vector<int>{1, 2, 3, 2}));
+  EXPECT_EQ(square.stats().capacity, 2u);
+}
+
+TEST(Memoize, ClearEmptiesTheCacheAndStats) {
+  int calls = 0;
+  auto id = Memoize<int(int)>([&calls](int x) {
+    ++calls;
+    return x;
+  });
+  id(1);
+  id.Clear();
+  EXPECT_EQ(id.stats().size, 0u);
+  EXPECT_EQ(id.stats().misses, 0);
+  id(1);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(Memoize, CopiesShareOneCache) {
+  int calls = 0;
+  auto a = Memoize<int(int)>([&calls](int x) {
+    ++calls;
+    return x;
+  });
+  auto b = a;
+  a(7);
+  b(7);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Memoize, ManyThreadsAgreeOnEveryValue) {
+  std::atomic<int> calls{0};
+  auto fib = Memoize<uint64_t(int)>(
+      [&calls](auto& self, int n) -> uint64_t {
+        calls.fetch_add(1);
+        return n <= 1 ? 1 : self(n - 1) + self(n - 2);
+      },
+      {.capacity = 64});
+  std::vector<std::thread> threads;
+  std::vector<uint64_t> results(8);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n <= 90; ++n) results[t] = fib(n);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (uint64_t r : results)
+    EXPECT_EQ(r, 4660046610375530309u);  // F(90), with F(0) = F(1) = 1
+  // Races may compute a value twice, never more often than once per thread.
+  EXPECT_LE(calls.load(), 8 * 91);
+  EXPECT_LE(fib.stats().size, 64u);
+}
+
+}  // namespace
+}  // namespace decorators

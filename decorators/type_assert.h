@@ -104,18 +104,38 @@ class TypeChecked {
       : check_(std::move(check)), f_(std::move(f)) {}
 
   // Each argument converts to a Value (a string literal becomes a string,
-  // any integer an int, any floating point a float).
+  // any integer an int, any floating point a float). `f` takes either one
+  // `const Value&` per parameter (a call with the wrong number of arguments
+  // then does not compile) or `const std::vector<Value>&`, like `*args` (the
+  // count is then checked at run time).
   template <typename... A>
   auto operator()(A&&... args) const {
     std::vector<Value> values = {ToValue(std::forward<A>(args))...};
-    using R = std::invoke_result_t<const F&, decltype(ToValue(args))...>;
+    constexpr bool kSpread = std::is_invocable_v<const F&, Ref<A>...>;
+    static_assert(
+        kSpread || std::is_invocable_v<const F&, const std::vector<Value>&>,
+        "the decorated function takes one const Value& per "
+        "argument, or a const std::vector<Value>&");
+    using R = typename std::conditional_t<
+        kSpread, std::invoke_result<const F&, Ref<A>...>,
+        std::invoke_result<const F&, const std::vector<Value>&>>::type;
     using Result =
         std::conditional_t<std::is_void_v<R>, absl::Status, absl::StatusOr<R>>;
     if (absl::Status s = check_.Check(values); !s.ok()) return Result(s);
-    return Call<R, Result>(values, std::index_sequence_for<A...>());
+    if constexpr (kSpread) {
+      return Call<R, Result>(values, std::index_sequence_for<A...>());
+    } else if constexpr (std::is_void_v<R>) {
+      std::invoke(f_, values);
+      return Result(absl::OkStatus());
+    } else {
+      return Result(std::invoke(f_, values));
+    }
   }
 
  private:
+  template <typename>
+  using Ref = const Value&;
+
   template <typename T>
   static Value ToValue(T&& v) {
     using D = std::decay_t<T>;

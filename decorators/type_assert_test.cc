@@ -53,9 +53,13 @@ TEST(TypeAssert, ByPositionAndWithAResult) {
 TEST(TypeAssert, WrongArgumentCountIsAnError) {
   absl::StatusOr<TypeAssert> check = TypeAssert::Create({"a", "b"}, {});
   ASSERT_THAT(check.status(), IsOk());
-  auto f = (*check)([](const Value&) {});
-  EXPECT_THAT(f(1), StatusIs(absl::StatusCode::kInvalidArgument,
-                             HasSubstr("takes 2 arguments but 1 were given")));
+  auto f = (*check)([](const std::vector<Value>& args) { return args.size(); });
+  EXPECT_THAT(f(1).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("takes 2 arguments but 1 were given")));
+  absl::StatusOr<size_t> n = f(1, "two");
+  ASSERT_THAT(n.status(), IsOk());
+  EXPECT_EQ(*n, 2u);
 }
 
 TEST(TypeAssert, BadSpecIsRefusedWhenDecorating) {

@@ -1,0 +1,93 @@
+#include "classes/heap_counter.h"
+
+#include <malloc.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+namespace classes {
+namespace {
+
+std::atomic<int64_t> g_usable{0};
+std::atomic<int64_t> g_blocks{0};
+
+void* Allocate(size_t n, std::align_val_t align = std::align_val_t(0)) {
+  size_t a = static_cast<size_t>(align);
+  void* p = a > alignof(std::max_align_t)
+                ? std::aligned_alloc(a, (n + a - 1) / a * a)
+                : std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) return nullptr;
+  g_usable.fetch_add(static_cast<int64_t>(malloc_usable_size(p)),
+                     std::memory_order_relaxed);
+  g_blocks.fetch_add(1, std::memory_order_relaxed);
+  return p;
+}
+
+void Release(void* p) {
+  if (p == nullptr) return;
+  g_usable.fetch_sub(static_cast<int64_t>(malloc_usable_size(p)),
+                     std::memory_order_relaxed);
+  g_blocks.fetch_sub(1, std::memory_order_relaxed);
+  std::free(p);
+}
+
+}  // namespace
+
+HeapCounts CurrentHeap() { return {g_usable.load(), g_blocks.load()}; }
+
+int64_t MallocInUse() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return -1;
+#else
+  return static_cast<int64_t>(mallinfo2().uordblks);
+#endif
+}
+
+}  // namespace classes
+
+void* operator new(size_t n) {
+  if (void* p = classes::Allocate(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) {
+  if (void* p = classes::Allocate(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  return classes::Allocate(n);
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return classes::Allocate(n);
+}
+void* operator new(size_t n, std::align_val_t a) {
+  if (void* p = classes::Allocate(n, a)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n, std::align_val_t a) {
+  if (void* p = classes::Allocate(n, a)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p, size_t) noexcept { classes::Release(p); }
+void operator delete[](void* p, size_t) noexcept { classes::Release(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  classes::Release(p);
+}
+void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  classes::Release(p);
+}
+void operator delete(void* p) noexcept { classes::Release(p); }
+void operator delete[](void* p) noexcept { classes::Release(p); }
+void operator delete(void* p, std::align_val_t) noexcept {
+  classes::Release(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  classes::Release(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  classes::Release(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  classes::Release(p);
+}

@@ -1,0 +1,82 @@
+#include "classes/players.h"
+
+#include <memory>
+#include <vector>
+
+#include "classes/heap_counter.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/testing/status_matchers.h"
+
+namespace classes {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing_util::IsOk;
+using ::testing_util::StatusIs;
+
+constexpr int kN = 10000;
+
+template <typename MakeAll>
+int64_t BytesFor(MakeAll make_all) {
+  HeapCounts before = CurrentHeap();
+  auto kept = make_all();
+  return CurrentHeap().usable - before.usable;
+}
+
+TEST(Players, DynamicAttributesLikeDict) {
+  DynamicPlayer p("0001", "Jim", 20);
+  EXPECT_THAT(p.AttributeNames(), ElementsAre("level", "name", "uid"));
+  p.Set("z", int64_t{300});
+  EXPECT_EQ(std::get<int64_t>(*p.Get("z")), 300);
+  EXPECT_EQ(std::get<int64_t>(*p.Pop("z")), 300);
+  EXPECT_THAT(p.Get("z").status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(p.Pop("z").status(), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(Players, MeasuredMemoryOrdersTheLayouts) {
+  int64_t plain = BytesFor([] {
+    std::vector<Player> v;
+    v.reserve(kN);
+    for (int i = 0; i < kN; ++i) v.push_back({"0001", "Jim", 20});
+    return v;
+  });
+  int64_t dynamic = BytesFor([] {
+    std::vector<DynamicPlayer> v;
+    v.reserve(kN);
+    for (int i = 0; i < kN; ++i) v.emplace_back("0001", "Jim", 20);
+    return v;
+  });
+  int64_t compact = BytesFor([] {
+    NameTable names;
+    std::vector<CompactPlayer> v;
+    v.reserve(kN);
+    for (int i = 0; i < kN; ++i) v.push_back({1, names.Intern("Jim"), 20});
+    return std::make_pair(std::move(names), std::move(v));
+  });
+  // The plain struct costs its sizeof and no per-instance heap block.
+  EXPECT_GE(plain, int64_t{kN} * static_cast<int64_t>(sizeof(Player)));
+  EXPECT_LT(plain, int64_t{kN} * static_cast<int64_t>(sizeof(Player)) + 4096);
+  EXPECT_GT(dynamic, 3 * plain);  // a hash table per instance
+  EXPECT_LT(compact, plain / 4);  // 12 bytes and one shared name
+}
+
+TEST(Players, AddingThenRemovingAnAttributeLeavesTheTableBigger) {
+  DynamicPlayer p("0001", "Jim", 20);
+  size_t before = p.capacity();
+  p.Set("z", int64_t{300});
+  ASSERT_THAT(p.Pop("z").status(), IsOk());
+  EXPECT_GT(p.capacity(), before);  // history matters, as in CPython
+}
+
+TEST(Players, NameTableStoresEachNameOnce) {
+  NameTable t;
+  uint32_t a = t.Intern("Jim");
+  EXPECT_EQ(t.Intern("Ann"), a + 1);
+  EXPECT_EQ(t.Intern("Jim"), a);
+  EXPECT_EQ(t.Name(a), "Jim");
+  EXPECT_EQ(t.size(), 2u);
+}
+
+}  // namespace
+}  // namespace classes

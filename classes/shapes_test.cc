@@ -1,0 +1,52 @@
+#include "classes/shapes.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace classes {
+namespace {
+
+TEST(Shapes, TheTutorialsComparisons) {
+  Rect rect1(6, 9), rect2(7, 8);  // 54, 56
+  CircleShape c(8);               // 201.06...
+  EXPECT_FALSE(rect1 > rect2);
+  EXPECT_TRUE(rect1 < c);
+  EXPECT_TRUE(c > rect2);
+}
+
+TEST(Shapes, AllSixOperatorsAcrossTypes) {
+  Rect r(2, 3);
+  Rect same(3, 2);
+  CircleShape c(1);  // pi < 6
+  EXPECT_TRUE(r == same);
+  EXPECT_FALSE(r != same);
+  EXPECT_TRUE(r <= same && r >= same);
+  EXPECT_TRUE(c < r && c <= r && r > c && r >= c && c != r);
+  EXPECT_EQ(r <=> same, std::partial_ordering::equivalent);
+}
+
+TEST(Shapes, SortByArea) {
+  std::vector<std::unique_ptr<Shape>> shapes;
+  shapes.push_back(std::make_unique<CircleShape>(8));
+  shapes.push_back(std::make_unique<Rect>(7, 8));
+  shapes.push_back(std::make_unique<Rect>(6, 9));
+  shapes.push_back(std::make_unique<CircleShape>(1));
+  std::sort(shapes.begin(), shapes.end(),
+            [](const auto& a, const auto& b) { return *a < *b; });
+  std::vector<std::string> order;
+  for (const auto& s : shapes) order.push_back(s->ToString());
+  EXPECT_EQ(order, (std::vector<std::string>{"Circle:(1)", "Rect:(6, 9)",
+                                             "Rect:(7, 8)", "Circle:(8)"}));
+}
+
+TEST(Shapes, EqualityIsExactAndConsistentWithOrdering) {
+  Rect a(0.1, 3), b(0.3, 1);  // 0.30000000000000004 vs 0.3
+  EXPECT_FALSE(a == b);
+  EXPECT_TRUE(b < a);
+}
+
+}  // namespace
+}  // namespace classes

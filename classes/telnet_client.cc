@@ -1,0 +1,335 @@
+#include "classes/telnet_client.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <istream>
+#include <ostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace classes {
+namespace {
+
+absl::Status Errno(absl::string_view what) {
+  return absl::ErrnoToStatus(errno, what);
+}
+
+// What arrived, shortened and made printable, for error messages.
+std::string Excerpt(absl::string_view data) {
+  std::string out;
+  for (char c : data.substr(data.size() > 60 ? data.size() - 60 : 0)) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return absl::StrCat("'", out, "'");
+}
+
+const char* OptionVerb(unsigned char c) {
+  switch (c) {
+    case kDo:
+      return "DO";
+    case kDont:
+      return "DONT";
+    case kWill:
+      return "WILL";
+    case kWont:
+      return "WONT";
+  }
+  return "?";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TelnetClient>> TelnetClient::Connect(
+    const std::string& host, int port, absl::Duration timeout) {
+  const std::string peer = absl::StrCat(host, ":", port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  int rc = getaddrinfo(host.c_str(), absl::StrCat(port).c_str(), &hints, &list);
+  if (rc != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("telnet ", peer, ": ", gai_strerror(rc)));
+  }
+  absl::Status last =
+      absl::UnavailableError(absl::StrCat("telnet ", peer, ": no address"));
+  for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    a->ai_protocol);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = absl::UnavailableError(
+          absl::StrCat("telnet ", peer, ": ", strerror(errno)));
+      close(fd);
+      continue;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    int ready =
+        poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (ready == 0) {
+      last = absl::DeadlineExceededError(
+          absl::StrCat("telnet ", peer, ": no connection within ",
+                       absl::FormatDuration(timeout)));
+      close(fd);
+      continue;
+    }
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (ready < 0 || err != 0) {
+      last = absl::UnavailableError(absl::StrCat(
+          "telnet ", peer, ": ", strerror(ready < 0 ? errno : err)));
+      close(fd);
+      continue;
+    }
+    freeaddrinfo(list);
+    return std::unique_ptr<TelnetClient>(new TelnetClient(fd, peer));
+  }
+  freeaddrinfo(list);
+  return last;
+}
+
+TelnetClient::~TelnetClient() { Close(); }
+
+void TelnetClient::Close() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+absl::Status TelnetClient::SendRaw(absl::string_view bytes) {
+  if (fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("telnet ", peer_, ": connection closed"));
+  }
+  while (!bytes.empty()) {
+    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        pollfd p{fd_, POLLOUT, 0};
+        poll(&p, 1, 1000);
+        continue;
+      }
+      return Errno(absl::StrCat("telnet ", peer_, ": send"));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TelnetClient::Write(absl::string_view data) {
+  std::string out;
+  out.reserve(data.size());
+  for (char c : data) {
+    out.push_back(c);
+    if (static_cast<unsigned char>(c) == kIac) out.push_back(c);
+  }
+  return SendRaw(out);
+}
+
+absl::Status TelnetClient::Consume(const unsigned char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = data[i];
+    switch (state_) {
+      case State::kData:
+        if (c == kIac) {
+          state_ = State::kIac;
+        } else {
+          buffer_.push_back(static_cast<char>(c));
+        }
+        break;
+      case State::kIac:
+        if (c == kIac) {
+          buffer_.push_back(static_cast<char>(c));
+          state_ = State::kData;
+        } else if (c == kDo || c == kDont || c == kWill || c == kWont) {
+          command_ = c;
+          state_ = State::kOption;
+        } else if (c == kSb) {
+          state_ = State::kSub;
+        } else {
+          state_ = State::kData;  // NOP, GA, ...: nothing to do
+        }
+        break;
+      case State::kOption: {
+        state_ = State::kData;
+        // We support no option: refuse what is offered or asked.
+        unsigned char reply = command_ == kDo     ? kWont
+                              : command_ == kWill ? kDont
+                                                  : 0;
+        if (reply != 0) {
+          negotiation_.push_back(absl::StrCat(OptionVerb(reply), " ", c));
+          const char answer[3] = {static_cast<char>(kIac),
+                                  static_cast<char>(reply),
+                                  static_cast<char>(c)};
+          if (absl::Status s = SendRaw(absl::string_view(answer, 3)); !s.ok()) {
+            return s;
+          }
+        }
+        break;
+      }
+      case State::kSub:
+        if (c == kIac) state_ = State::kSubIac;
+        break;
+      case State::kSubIac:
+        state_ = c == kSe ? State::kData : State::kSub;
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> TelnetClient::ReadUntil(absl::string_view marker,
+                                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    size_t at = buffer_.find(marker.data(), 0, marker.size());
+    if (at != std::string::npos) {
+      std::string out = buffer_.substr(0, at + marker.size());
+      buffer_.erase(0, at + marker.size());
+      return out;
+    }
+    if (fd_ < 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("telnet ", peer_, ": connection closed"));
+    }
+    absl::Duration left = deadline - absl::Now();
+    pollfd p{fd_, POLLIN, 0};
+    int ready =
+        left <= absl::ZeroDuration()
+            ? 0
+            : poll(&p, 1,
+                   static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "telnet %s: no '%s' within %s (received %s)", peer_, marker,
+          absl::FormatDuration(timeout), Excerpt(buffer_)));
+    }
+    unsigned char buf[4096];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {
+      std::string why =
+          n == 0 ? "the server closed the connection" : strerror(errno);
+      return absl::UnavailableError(
+          absl::StrFormat("telnet %s: %s before '%s' (received %s)", peer_, why,
+                          marker, Excerpt(buffer_)));
+    }
+    if (absl::Status s = Consume(buf, static_cast<size_t>(n)); !s.ok())
+      return s;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<TelnetSession>> TelnetSession::Open(
+    const std::string& host, int port, std::string history_path,
+    absl::Duration timeout) {
+  absl::StatusOr<std::unique_ptr<TelnetClient>> client =
+      TelnetClient::Connect(host, port, timeout);
+  if (!client.ok()) return client.status();
+  auto session = std::unique_ptr<TelnetSession>(
+      new TelnetSession(*std::move(client), std::move(history_path)));
+  session->timeout = timeout;
+  return session;
+}
+
+TelnetSession::~TelnetSession() {
+  if (absl::Status s = Close(); !s.ok()) {
+    std::fprintf(stderr, "telnet session: %s\n", s.ToString().c_str());
+  }
+}
+
+absl::Status TelnetSession::Close() {
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  client_->Close();
+  if (history_.empty()) return absl::OkStatus();
+  int fd = open(history_path_.c_str(),
+                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno(absl::StrCat("open history ", history_path_));
+  std::string text;
+  for (const std::string& line : history_) text += line;
+  absl::Status s;
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      s = Errno(absl::StrCat("write history ", history_path_));
+      break;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (close(fd) != 0 && s.ok()) {
+    s = Errno(absl::StrCat("close history ", history_path_));
+  }
+  return s;
+}
+
+absl::Status TelnetSession::Login(absl::string_view user,
+                                  absl::string_view password, std::ostream& out,
+                                  const Prompts& prompts) {
+  if (absl::StatusOr<std::string> r =
+          client_->ReadUntil(prompts.login, timeout);
+      !r.ok()) {
+    return r.status();
+  }
+  if (absl::Status s = client_->Write(absl::StrCat(user, "\n")); !s.ok())
+    return s;
+  if (absl::StatusOr<std::string> r =
+          client_->ReadUntil(prompts.password, timeout);
+      !r.ok()) {
+    return r.status();
+  }
+  if (absl::Status s = client_->Write(absl::StrCat(password, "\n")); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> banner =
+      client_->ReadUntil(prompts.shell, timeout);
+  if (!banner.ok()) return banner.status();
+  out << *banner << std::flush;
+  return absl::OkStatus();
+}
+
+absl::Status TelnetSession::Interact(std::istream& in, std::ostream& out,
+                                     const Prompts& prompts) {
+  std::string cmd;
+  while (std::getline(in, cmd)) {
+    history_.push_back(cmd + "\n");
+    if (absl::Status s = client_->Write(cmd + "\n"); !s.ok()) return s;
+    absl::StatusOr<std::string> reply =
+        client_->ReadUntil(prompts.shell, timeout);
+    if (!reply.ok()) return reply.status();
+    // The server echoes the command line first; show only what follows.
+    absl::string_view text = *reply;
+    if (absl::StartsWith(text, cmd)) {
+      size_t eol = text.find('\n');
+      text.remove_prefix(eol == absl::string_view::npos ? text.size()
+                                                        : eol + 1);
+    }
+    out << text << std::flush;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace classes

@@ -1,0 +1,160 @@
+#include "classes/telnet_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "classes/suppress.h"
+#include "classes/telnet_server.h"
+#include "concurrency/atomic_file.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/testing/status_matchers.h"
+
+namespace classes {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing_util::IsOk;
+using ::testing_util::StatusIs;
+
+std::string HistoryPath(absl::string_view name) {
+  std::string p = absl::StrCat(::testing::TempDir(), "/", name);
+  unlink(p.c_str());
+  return p;
+}
+
+TEST(TelnetSession, LoginInteractAndHistory) {
+  auto server = DemoTelnetServer::Start();
+  ASSERT_THAT(server.status(), IsOk());
+  std::string history = HistoryPath("history1.txt");
+  std::ostringstream out;
+  {
+    auto session = TelnetSession::Open("127.0.0.1", (*server)->port(), history);
+    ASSERT_THAT(session.status(), IsOk());
+    ASSERT_THAT((*session)->Login("jim", "secret", out), IsOk());
+    std::istringstream commands("echo hello\nwhoami\nls\n");
+    ASSERT_THAT((*session)->Interact(commands, out), IsOk());
+    // Every option the server proposed was refused, subnegotiation skipped.
+    EXPECT_THAT((*session)->client().negotiation(),
+                ElementsAre("WONT 1", "DONT 3"));
+  }  // __exit__: the history is appended here
+  EXPECT_THAT(out.str(), HasSubstr("Welcome, jim."));
+  EXPECT_THAT(out.str(),
+              HasSubstr("hello\r\n$ jim\r\n$ sh: ls: command not found"));
+  EXPECT_EQ(*concurrency::ReadFileToString(history),
+            "echo hello\nwhoami\nls\n");
+  EXPECT_THAT((*server)->answers(), ElementsAre("WONT 1", "DONT 3"));
+}
+
+TEST(TelnetSession, HistoryIsWrittenWhenAnExceptionPropagates) {
+  auto server = DemoTelnetServer::Start();
+  ASSERT_THAT(server.status(), IsOk());
+  std::string history = HistoryPath("history2.txt");
+  std::ostringstream out;
+  EXPECT_THROW(
+      {
+        auto session =
+            TelnetSession::Open("127.0.0.1", (*server)->port(), history);
+        ASSERT_THAT(session.status(), IsOk());
+        ASSERT_THAT((*session)->Login("jim", "pw", out), IsOk());
+        std::istringstream commands("pwd\n");
+        ASSERT_THAT((*session)->Interact(commands, out), IsOk());
+        throw std::runtime_error("TEST");  // the tutorial's raise
+      },
+      std::runtime_error);
+  EXPECT_EQ(*concurrency::ReadFileToString(history), "pwd\n");
+}
+
+TEST(TelnetSession, SuppressingLikeExitReturningTrue) {
+  auto server = DemoTelnetServer::Start();
+  ASSERT_THAT(server.status(), IsOk());
+  std::string history = HistoryPath("history3.txt");
+  std::string reported;
+  absl::Status s = RunSuppressing(
+      [&] {
+        auto session =
+            TelnetSession::Open("127.0.0.1", (*server)->port(), history);
+        if (!session.ok()) return;
+        std::ostringstream out;
+        (void)(*session)->Login("jim", "pw", out);
+        std::istringstream commands("whoami\n");
+        (void)(*session)->Interact(commands, out);
+        throw std::runtime_error("TEST");
+      },
+      [&](absl::string_view what) { reported = std::string(what); });
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal, HasSubstr("TEST")));
+  EXPECT_EQ(reported, "TEST");
+  EXPECT_EQ(*concurrency::ReadFileToString(history), "whoami\n");
+}
+
+TEST(TelnetClient, ConnectionRefused) {
+  int port;
+  {
+    auto server = DemoTelnetServer::Start();
+    ASSERT_THAT(server.status(), IsOk());
+    port = (*server)->port();
+  }
+  EXPECT_THAT(TelnetClient::Connect("127.0.0.1", port).status(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("Connection refused")));
+}
+
+TEST(TelnetClient, SilentServerTimesOut) {
+  // A listening socket that never answers: the connection completes in the
+  // kernel's backlog, and nothing is ever sent.
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto client = TelnetClient::Connect("127.0.0.1", ntohs(addr.sin_port));
+  ASSERT_THAT(client.status(), IsOk());
+  EXPECT_THAT((*client)->ReadUntil("login: ", absl::Milliseconds(100)).status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("no 'login: ' within 100ms")));
+  close(fd);
+}
+
+TEST(TelnetClient, ServerClosingMidReadIsAnError) {
+  auto server = DemoTelnetServer::Start({.close_after = "Password: "});
+  ASSERT_THAT(server.status(), IsOk());
+  auto session = TelnetSession::Open("127.0.0.1", (*server)->port(),
+                                     HistoryPath("history4.txt"));
+  ASSERT_THAT(session.status(), IsOk());
+  std::ostringstream out;
+  EXPECT_THAT(
+      (*session)->Login("jim", "pw", out),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("the server closed the connection before '$ '")));
+}
+
+TEST(TelnetClient, Byte255IsEscapedBothWays) {
+  auto server = DemoTelnetServer::Start();
+  ASSERT_THAT(server.status(), IsOk());
+  auto session = TelnetSession::Open("127.0.0.1", (*server)->port(),
+                                     HistoryPath("history5.txt"));
+  ASSERT_THAT(session.status(), IsOk());
+  std::ostringstream out;
+  ASSERT_THAT((*session)->Login("jim", "pw", out), IsOk());
+  std::istringstream commands(
+      "echo a\xFF"
+      "b\n");
+  ASSERT_THAT((*session)->Interact(commands, out), IsOk());
+  EXPECT_THAT(out.str(), HasSubstr("a\xFF"
+                                   "b\r\n$ "));
+}
+
+}  // namespace
+}  // namespace classes

@@ -7,6 +7,11 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// From the sanitizer runtime (libasan, libtsan); gcc ships no header for it.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
+
 namespace classes {
 namespace {
 
@@ -35,7 +40,15 @@ void Release(void* p) {
 
 }  // namespace
 
-HeapCounts CurrentHeap() { return {g_usable.load(), g_blocks.load()}; }
+HeapCounts CurrentHeap() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's runtime provides operator new itself, and ours is not
+  // called; its allocator keeps its own count of the bytes in use.
+  return {static_cast<int64_t>(__sanitizer_get_current_allocated_bytes()), 0};
+#else
+  return {g_usable.load(), g_blocks.load()};
+#endif
+}
 
 int64_t MallocInUse() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

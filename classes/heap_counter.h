@@ -7,7 +7,9 @@
 // both net of frees. Only binaries and tests that measure memory link it.
 //
 // Thread-safe (relaxed atomics). The counts cover operator new only, not
-// direct malloc calls.
+// direct malloc calls. Under ASan or TSan, whose runtimes supply operator new
+// themselves, CurrentHeap() reports the sanitizer allocator's own count of
+// bytes in use (requested sizes; no block count).
 #ifndef CLASSES_HEAP_COUNTER_H_
 #define CLASSES_HEAP_COUNTER_H_
 

@@ -54,7 +54,9 @@ int64_t MallocInUse() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   return -1;
 #else
-  return static_cast<int64_t>(mallinfo2().uordblks);
+  struct mallinfo2 m = mallinfo2();
+  // Chunks in the heap plus blocks large enough to be mmapped on their own.
+  return static_cast<int64_t>(m.uordblks + m.hblkhd);
 #endif
 }
 

@@ -57,7 +57,8 @@ TEST(Players, MeasuredMemoryOrdersTheLayouts) {
   // The plain struct costs its sizeof and no per-instance heap block.
   EXPECT_GE(plain, int64_t{kN} * static_cast<int64_t>(sizeof(Player)));
   // Allocators round a large block up a little (a page under TSan).
-  EXPECT_LT(plain, int64_t{kN} * static_cast<int64_t>(sizeof(Player)) * 101 / 100);
+  EXPECT_LT(plain,
+            int64_t{kN} * static_cast<int64_t>(sizeof(Player)) * 101 / 100);
   EXPECT_GT(dynamic, 3 * plain);  // a hash table per instance
   EXPECT_LT(compact, plain / 4);  // 12 bytes and one shared name
 }

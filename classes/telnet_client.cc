@@ -128,6 +128,12 @@ absl::Status TelnetClient::SendRaw(absl::string_view bytes) {
         poll(&p, 1, 1000);
         continue;
       }
+      if (errno == EPIPE || errno == ECONNRESET) {
+        return absl::UnavailableError(
+            absl::StrCat("telnet ", peer_,
+                         ": the server closed the connection while we were "
+                         "sending"));
+      }
       return Errno(absl::StrCat("telnet ", peer_, ": send"));
     }
     bytes.remove_prefix(static_cast<size_t>(n));
@@ -228,8 +234,10 @@ absl::StatusOr<std::string> TelnetClient::ReadUntil(absl::string_view marker,
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) {
-      std::string why =
-          n == 0 ? "the server closed the connection" : strerror(errno);
+      std::string why = n == 0 ? "the server closed the connection"
+                        : errno == ECONNRESET
+                            ? "the server reset the connection"
+                            : strerror(errno);
       return absl::UnavailableError(
           absl::StrFormat("telnet %s: %s before '%s' (received %s)", peer_, why,
                           marker, Excerpt(buffer_)));

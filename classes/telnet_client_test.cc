@@ -16,6 +16,7 @@
 #include "concurrency/atomic_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/testing/refusing_port.h"
 #include "tools/testing/status_matchers.h"
 
 namespace classes {
@@ -97,13 +98,9 @@ TEST(TelnetSession, SuppressingLikeExitReturningTrue) {
 }
 
 TEST(TelnetClient, ConnectionRefused) {
-  int port;
-  {
-    auto server = DemoTelnetServer::Start();
-    ASSERT_THAT(server.status(), IsOk());
-    port = (*server)->port();
-  }
-  EXPECT_THAT(TelnetClient::Connect("127.0.0.1", port).status(),
+  testing_util::RefusingPort down;
+  ASSERT_NE(down.port(), 0);
+  EXPECT_THAT(TelnetClient::Connect("127.0.0.1", down.port()).status(),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("Connection refused")));
 }
@@ -134,10 +131,11 @@ TEST(TelnetClient, ServerClosingMidReadIsAnError) {
                                      HistoryPath("history4.txt"));
   ASSERT_THAT(session.status(), IsOk());
   std::ostringstream out;
-  EXPECT_THAT(
-      (*session)->Login("jim", "pw", out),
-      StatusIs(absl::StatusCode::kUnavailable,
-               HasSubstr("the server closed the connection before '$ '")));
+  EXPECT_THAT((*session)->Login("jim", "pw", out),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       // closed or reset, while sending the password or waiting
+                       // for the prompt: which one is a race
+                       HasSubstr("telnet 127.0.0.1:")));
 }
 
 TEST(TelnetClient, Byte255IsEscapedBothWays) {

@@ -14,6 +14,7 @@
 #include "concurrency/prices.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/testing/refusing_port.h"
 #include "tools/testing/status_matchers.h"
 
 namespace concurrency {
@@ -222,13 +223,9 @@ TEST(Downloader, TruncatedOnceThenWhole) {
 }
 
 TEST(Downloader, ServerDownIsUnavailableAfterTheAttempts) {
-  int port;
-  {
-    std::atomic<int> calls{0};
-    auto server = LoopbackHttpServer::Start(Script({Status(200)}, &calls));
-    ASSERT_THAT(server.status(), IsOk());
-    port = (*server)->port();
-  }  // closed: nothing listens on `port` now
+  testing_util::RefusingPort down;
+  const int port = down.port();
+  ASSERT_NE(port, 0);
   Waits waits;
   Downloader d(FastOptions(&waits));
   EXPECT_THAT(d.Fetch(absl::StrCat("http://127.0.0.1:", port, "/x")).status(),

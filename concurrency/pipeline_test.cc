@@ -24,6 +24,7 @@
 #include "concurrency/tar_gz.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/testing/refusing_port.h"
 #include "tools/testing/status_matchers.h"
 
 namespace concurrency {
@@ -253,13 +254,9 @@ TEST(Pipeline, MisbehavingServerFailsOnlyTheBrokenPages) {
 }
 
 TEST(Pipeline, ServerDownFailsEveryPageAndSaysSo) {
-  int port;
-  {
-    auto server = LoopbackHttpServer::Start(
-        [](const HttpRequest&) { return HttpResponse(); });
-    ASSERT_THAT(server.status(), IsOk());
-    port = (*server)->port();
-  }
+  testing_util::RefusingPort down;
+  const int port = down.port();
+  ASSERT_NE(port, 0);
   std::string dir = TempDir();
   Recorded rec;
   Downloader d(Options(&rec));

@@ -1,0 +1,150 @@
+#include "camera/frame_source.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "opencv2/imgproc.hpp"
+#include "opencv2/videoio.hpp"
+
+namespace camera {
+namespace {
+
+constexpr int kBits = 32;
+constexpr int kBlock = 8;
+
+class TestPatternSource : public FrameSource {
+ public:
+  explicit TestPatternSource(const SourceOptions& o)
+      : width_(std::max(o.width, kBits * kBlock)),
+        height_(std::max(o.height, 64)) {}
+
+  absl::StatusOr<cv::Mat> Next() override {
+    ++k_;
+    cv::Mat frame(height_, width_, CV_8UC3);
+    for (int y = 0; y < height_; ++y) {
+      auto* row = frame.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < width_; ++x) {
+        row[x] = cv::Vec3b(static_cast<uint8_t>((x + 4 * k_) & 255),
+                           static_cast<uint8_t>((y + 2 * k_) & 255),
+                           static_cast<uint8_t>(((x + y) / 2 + 3 * k_) & 255));
+      }
+    }
+    for (int b = 0; b < kBits; ++b) {
+      const bool on = (static_cast<uint64_t>(k_) >> b) & 1;
+      cv::rectangle(frame, cv::Rect(b * kBlock, 0, kBlock, kBlock),
+                    on ? cv::Scalar(255, 255, 255) : cv::Scalar(0, 0, 0),
+                    cv::FILLED);
+    }
+    const std::string text = absl::StrCat(
+        "frame ", k_, "  ",
+        absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::LocalTimeZone()));
+    cv::putText(frame, text, cv::Point(10, 40), cv::FONT_HERSHEY_SIMPLEX, 0.8,
+                cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+    cv::putText(frame, text, cv::Point(10, 40), cv::FONT_HERSHEY_SIMPLEX, 0.8,
+                cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+    return frame;
+  }
+  std::string Describe() const override { return "test pattern"; }
+
+ private:
+  int width_, height_;
+  int64_t k_ = 0;
+};
+
+class CaptureSource : public FrameSource {
+ public:
+  CaptureSource(std::string name, bool loop)
+      : name_(std::move(name)), loop_(loop) {}
+  cv::VideoCapture& capture() { return cap_; }
+
+  absl::StatusOr<cv::Mat> Next() override {
+    cv::Mat frame;
+    if (cap_.read(frame) && !frame.empty()) return frame;
+    if (loop_) {  // a file at its end: start again
+      cap_.set(cv::CAP_PROP_POS_FRAMES, 0);
+      if (cap_.read(frame) && !frame.empty()) return frame;
+    }
+    return absl::UnavailableError(absl::StrCat(name_, ": no frame"));
+  }
+  std::string Describe() const override { return name_; }
+
+ private:
+  std::string name_;
+  bool loop_;
+  cv::VideoCapture cap_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
+    absl::string_view spec, const SourceOptions& options) {
+  if (spec == "test") return std::make_unique<TestPatternSource>(options);
+  if (spec == "auto") {
+    absl::StatusOr<std::unique_ptr<FrameSource>> cam =
+        MakeFrameSource("camera:0", options);
+    if (cam.ok()) return cam;
+    std::fprintf(stderr, "%s; using the test pattern\n",
+                 cam.status().ToString().c_str());
+    return std::make_unique<TestPatternSource>(options);
+  }
+  if (absl::ConsumePrefix(&spec, "camera:")) {
+    int index;
+    if (!absl::SimpleAtoi(spec, &index) || index < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--source=camera:", spec, ": not a camera index"));
+    }
+    auto src = std::make_unique<CaptureSource>(absl::StrCat("camera:", index),
+                                               /*loop=*/false);
+    if (!src->capture().open(index) || !src->capture().isOpened()) {
+      return absl::NotFoundError(
+          absl::StrCat("camera ", index, " does not open"));
+    }
+    src->capture().set(cv::CAP_PROP_FRAME_WIDTH, options.width);
+    src->capture().set(cv::CAP_PROP_FRAME_HEIGHT, options.height);
+    return src;
+  }
+  if (absl::ConsumePrefix(&spec, "file:")) {
+    std::string path(spec);
+    auto src = std::make_unique<CaptureSource>(absl::StrCat("file:", path),
+                                               /*loop=*/true);
+    if (!src->capture().open(path) || !src->capture().isOpened()) {
+      return absl::NotFoundError(
+          absl::StrCat("video file ", path, " does not open"));
+    }
+    cv::Mat first;
+    if (!src->capture().read(first) || first.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("video file ", path, " holds no frame"));
+    }
+    src->capture().set(cv::CAP_PROP_POS_FRAMES, 0);
+    return src;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--source=", spec, ": expected camera:N, file:PATH, test or auto"));
+}
+
+int64_t ReadFrameNumber(const cv::Mat& bgr) {
+  if (bgr.empty() || bgr.cols < kBits * kBlock || bgr.rows < kBlock) return -1;
+  cv::Mat gray;
+  cv::cvtColor(bgr(cv::Rect(0, 0, kBits * kBlock, kBlock)), gray,
+               cv::COLOR_BGR2GRAY);
+  int64_t n = 0;
+  for (int b = 0; b < kBits; ++b) {
+    // The block's centre, away from JPEG ringing at its edges.
+    double v =
+        cv::mean(gray(cv::Rect(b * kBlock + 2, 2, kBlock - 4, kBlock - 4)))[0];
+    if (v > 200) {
+      n |= int64_t{1} << b;
+    } else if (v > 55) {
+      return -1;  // neither black nor white: not our strip
+    }
+  }
+  return n;
+}
+
+}  // namespace camera

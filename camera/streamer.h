@@ -1,0 +1,119 @@
+// Streamer: the MJPEG-over-HTTP camera server of the tutorial's thread-local
+// lesson, as a real tool.
+//
+// One capture thread reads the FrameSource at --fps, encodes each frame to
+// JPEG once, and publishes it to a FrameHub; it stops encoding while nobody
+// watches. An acceptor thread hands each connection to the project's
+// ThreadPool. A `/stream` client occupies one pool thread for its whole
+// stream, holding a ThreadSubscription (the tutorial's thread-local
+// retriever) and sending the newest frame it has not sent yet with blocking
+// writes: a slow client skips frames and, if it stops reading altogether, is
+// dropped after `send_timeout`, never slowing the capture or anyone else.
+// (Why a thread per stream rather than an event loop over non-blocking
+// sockets: see camera/README.md, measured.)
+//
+// HTTP: `GET /` an HTML page showing the stream and live stats; `GET
+// /stream` multipart/x-mixed-replace; `GET /snapshot.jpg` one JPEG; `GET
+// /stats` JSON. Other paths 404, other methods 405, a request head over
+// `max_header_bytes` 431, one not complete within `header_timeout` 408, a
+// stream beyond `max_clients` 503. Client disconnects at any point are
+// normal (no SIGPIPE: every send uses MSG_NOSIGNAL).
+//
+// `Stop()` (and the destructor) stops the capture, closes the hub, shuts
+// down every client socket so that blocked sends return, and joins every
+// thread.
+#ifndef CAMERA_STREAMER_H_
+#define CAMERA_STREAMER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "camera/frame_hub.h"
+#include "camera/frame_source.h"
+#include "concurrency/thread_pool.h"
+
+namespace camera {
+
+struct StreamerOptions {
+  std::string host = "127.0.0.1";
+  int port = 9000;  // 0: an ephemeral port
+  double fps = 30;
+  int jpeg_quality = 40;  // the tutorial's IMWRITE_JPEG_QUALITY
+  int max_clients = 100;
+  int extra_threads = 8;  // for short requests while streams hold threads
+  size_t max_header_bytes = 8192;
+  absl::Duration header_timeout = absl::Seconds(5);
+  absl::Duration send_timeout = absl::Seconds(10);
+};
+
+class Streamer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Streamer>> Start(
+      std::unique_ptr<FrameSource> source, StreamerOptions options);
+  ~Streamer();
+
+  void Stop();
+  int port() const { return port_; }
+  std::string url() const;
+
+  // The /stats document.
+  std::string StatsJson() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Blocks until exactly `n` streams are connected, or `timeout`.
+  bool WaitForClients(int n, absl::Duration timeout) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  int64_t frames_captured() const { return captured_.load(); }
+  FrameHub& hub() { return hub_; }
+
+ private:
+  struct Client {
+    std::string peer;
+    int64_t sent = 0;
+    int64_t skipped = 0;
+  };
+
+  Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options,
+           int listen_fd, int port, int wake_read, int wake_write);
+  void CaptureLoop();
+  void AcceptLoop();
+  void Handle(int fd, std::string peer);
+  void Stream(int fd, const std::string& peer);
+  void Snapshot(int fd);
+  std::string Page() const;
+
+  std::unique_ptr<FrameSource> source_;
+  const StreamerOptions options_;
+  const int listen_fd_;
+  const int port_;
+  const int wake_read_, wake_write_;
+  FrameHub hub_;
+  absl::Notification stopping_;
+  std::atomic<int64_t> captured_{0};
+  std::atomic<bool> stopped_{false};
+
+  mutable absl::Mutex mu_;
+  std::map<int64_t, Client> clients_ ABSL_GUARDED_BY(mu_);  // by stream id
+  int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<int, int> open_fds_ ABSL_GUARDED_BY(mu_);    // fd -> 1, to shut down
+  std::deque<absl::Time> recent_ ABSL_GUARDED_BY(mu_);  // capture times
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  int width_ ABSL_GUARDED_BY(mu_) = 0;
+  int height_ ABSL_GUARDED_BY(mu_) = 0;
+
+  concurrency::ThreadPool pool_;
+  std::thread capture_;
+  std::thread acceptor_;
+};
+
+}  // namespace camera
+
+#endif  // CAMERA_STREAMER_H_

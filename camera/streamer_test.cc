@@ -1,0 +1,276 @@
+#include "camera/streamer.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "camera/frame_source.h"
+#include "camera/http.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "opencv2/imgcodecs.hpp"
+#include "tools/testing/status_matchers.h"
+
+namespace camera {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing_util::IsOk;
+
+std::unique_ptr<Streamer> StartStreamer(int max_clients = 100) {
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
+  EXPECT_THAT(src.status(), IsOk());
+  StreamerOptions o;
+  o.port = 0;
+  o.max_clients = max_clients;
+  o.header_timeout = absl::Milliseconds(300);
+  o.send_timeout = absl::Seconds(3);
+  absl::StatusOr<std::unique_ptr<Streamer>> s =
+      Streamer::Start(*std::move(src), o);
+  EXPECT_THAT(s.status(), IsOk());
+  return *std::move(s);
+}
+
+// A blocking client with a receive timeout, so a broken server fails the
+// test instead of hanging it.
+class Client {
+ public:
+  explicit Client(int port, int rcvbuf = 0) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rcvbuf > 0)
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    timeval tv{20, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~Client() { Close(); }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+  bool ok() const { return ok_; }
+  bool Send(absl::string_view s) { return SendAll(fd_, s); }
+
+  // Reads through "\r\n\r\n" (a response or part head).
+  std::optional<std::string> ReadHead() {
+    std::string head;
+    while (!absl::EndsWith(head, "\r\n\r\n")) {
+      std::optional<char> c = ReadByte();
+      if (!c) return std::nullopt;
+      head.push_back(*c);
+    }
+    return head;
+  }
+  std::optional<std::string> ReadN(size_t n) {
+    std::string out;
+    while (out.size() < n) {
+      std::optional<char> c = ReadByte();
+      if (!c) return std::nullopt;
+      out.push_back(*c);
+    }
+    return out;
+  }
+  std::string ReadAll() {
+    std::string out;
+    while (std::optional<char> c = ReadByte()) out.push_back(*c);
+    return out;
+  }
+
+  struct Part {
+    int64_t number;
+    std::string jpeg;
+  };
+  // One multipart part: its X-Frame-Number and JPEG.
+  std::optional<Part> ReadPart() {
+    std::optional<std::string> head = ReadHead();
+    if (!head) return std::nullopt;
+    Part p{-1, ""};
+    size_t len = 0;
+    for (absl::string_view line : absl::StrSplit(*head, "\r\n")) {
+      if (absl::ConsumePrefix(&line, "Content-Length: "))
+        (void)absl::SimpleAtoi(line, &len);
+      if (absl::ConsumePrefix(&line, "X-Frame-Number: "))
+        (void)absl::SimpleAtoi(line, &p.number);
+    }
+    std::optional<std::string> body = ReadN(len + 2);  // JPEG + CRLF
+    if (!body || !absl::EndsWith(*body, "\r\n")) return std::nullopt;
+    p.jpeg = body->substr(0, len);
+    return p;
+  }
+
+ private:
+  std::optional<char> ReadByte() {
+    if (pos_ == buf_.size()) {
+      buf_.resize(65536);
+      ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
+      if (n <= 0) return std::nullopt;
+      buf_.resize(static_cast<size_t>(n));
+      pos_ = 0;
+    }
+    return buf_[pos_++];
+  }
+  int fd_;
+  bool ok_;
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+std::string Get(int port, absl::string_view request) {
+  Client c(port);
+  c.Send(request);
+  return c.ReadAll();
+}
+
+TEST(Streamer, SeveralClientsReadValidJpegsWithIncreasingNumbers) {
+  auto s = StartStreamer();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      Client c(s->port());
+      ASSERT_TRUE(c.ok());
+      c.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+      std::optional<std::string> head = c.ReadHead();
+      ASSERT_TRUE(head);
+      EXPECT_THAT(*head, HasSubstr("multipart/x-mixed-replace;boundary=frame"));
+      int64_t last = 0;
+      for (int k = 0; k < 10; ++k) {
+        std::optional<Client::Part> p = c.ReadPart();
+        ASSERT_TRUE(p);
+        cv::Mat img =
+            cv::imdecode(std::vector<uchar>(p->jpeg.begin(), p->jpeg.end()),
+                         cv::IMREAD_COLOR);
+        ASSERT_FALSE(img.empty());
+        EXPECT_EQ(img.cols, 320);
+        EXPECT_EQ(ReadFrameNumber(img),
+                  p->number);  // the picture is that frame
+        EXPECT_GT(p->number, last);
+        last = p->number;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(s->WaitForClients(0, absl::Seconds(30)));
+}
+
+TEST(Streamer, AStalledClientDoesNotSlowTheOthers) {
+  auto s = StartStreamer();
+  // This client asks for the stream and never reads: with a tiny receive
+  // buffer, the server's sends to it block within a few frames.
+  Client stalled(s->port(), /*rcvbuf=*/2048);
+  stalled.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(s->WaitForClients(1, absl::Seconds(30)));
+  Client reader(s->port());
+  reader.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(reader.ReadHead());
+  // 60 frames is two seconds of capture, well past the point where the
+  // stalled client's buffers are full. A server that wrote to every client
+  // in turn would hang here (the receive timeout then fails the test).
+  int64_t last = 0;
+  for (int k = 0; k < 60; ++k) {
+    std::optional<Client::Part> p = reader.ReadPart();
+    ASSERT_TRUE(p) << "frame " << k;
+    EXPECT_GT(p->number, last);
+    last = p->number;
+  }
+  EXPECT_THAT(s->StatsJson(), HasSubstr("\"clients\": 2"));
+}
+
+TEST(Streamer, DisconnectStormsAreNormal) {
+  auto s = StartStreamer();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 20; ++i) {
+      clients.push_back(std::make_unique<Client>(s->port()));
+      clients.back()->Send("GET /stream HTTP/1.1\r\n\r\n");
+    }
+    // Some leave after the head, some mid-frame, some before anything.
+    for (int i = 0; i < 20; ++i) {
+      if (i % 3 == 0) clients[i]->ReadHead();
+      if (i % 3 == 1) {
+        clients[i]->ReadHead();
+        clients[i]->ReadN(100);
+      }
+      clients[i]->Close();
+    }
+    ASSERT_TRUE(s->WaitForClients(0, absl::Seconds(30))) << s->StatsJson();
+  }
+  // The server is still fine.
+  Client c(s->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  EXPECT_TRUE(c.ReadPart());
+}
+
+TEST(Streamer, ServiceUnavailablePastTheLimit) {
+  auto s = StartStreamer(/*max_clients=*/2);
+  Client a(s->port()), b(s->port());
+  a.Send("GET /stream HTTP/1.1\r\n\r\n");
+  b.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(a.ReadHead());
+  ASSERT_TRUE(b.ReadHead());
+  EXPECT_THAT(Get(s->port(), "GET /stream HTTP/1.1\r\n\r\n"),
+              HasSubstr("HTTP/1.1 503 Service Unavailable"));
+  a.Close();
+  ASSERT_TRUE(s->WaitForClients(1, absl::Seconds(30)));
+  Client c(s->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  std::optional<std::string> head = c.ReadHead();
+  ASSERT_TRUE(head);
+  EXPECT_THAT(*head, HasSubstr("200 OK"));
+}
+
+TEST(Streamer, PagesErrorsAndLimits) {
+  auto s = StartStreamer();
+  std::string page = Get(s->port(), "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(page, HasSubstr("200 OK"));
+  EXPECT_THAT(page, HasSubstr("<img id=\"stream\" src=\"/stream\""));
+  EXPECT_THAT(Get(s->port(), "GET /nope HTTP/1.1\r\n\r\n"),
+              HasSubstr("404 Not Found"));
+  EXPECT_THAT(Get(s->port(), "POST / HTTP/1.1\r\n\r\n"),
+              HasSubstr("405 Method Not Allowed"));
+  EXPECT_THAT(Get(s->port(), "GET / HTTP/1.1\r\nX: " + std::string(10000, 'a')),
+              HasSubstr("431 Request Header Fields Too Large"));
+  EXPECT_THAT(Get(s->port(), "GET / HTTP/1.1\r\n"),
+              HasSubstr("408 Request Timeout"));
+  EXPECT_THAT(Get(s->port(), "nonsense\r\n\r\n"), HasSubstr("400 Bad Request"));
+  std::string snap = Get(s->port(), "GET /snapshot.jpg HTTP/1.1\r\n\r\n");
+  ASSERT_THAT(snap, HasSubstr("Content-Type: image/jpeg"));
+  std::string jpeg = snap.substr(snap.find("\r\n\r\n") + 4);
+  cv::Mat img = cv::imdecode(std::vector<uchar>(jpeg.begin(), jpeg.end()),
+                             cv::IMREAD_COLOR);
+  EXPECT_GT(ReadFrameNumber(img), 0);
+  std::string stats = Get(s->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("\"source\": \"test pattern\""));
+  EXPECT_THAT(stats, HasSubstr("\"width\": 320"));
+}
+
+TEST(Streamer, StopEndsStreamsAndJoins) {
+  auto s = StartStreamer();
+  Client c(s->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  ASSERT_TRUE(c.ReadPart());
+  s->Stop();                       // returns only once every thread has ended
+  std::string rest = c.ReadAll();  // the server closed the stream
+  SUCCEED() << rest.size();
+  EXPECT_TRUE(s->WaitForClients(0, absl::Seconds(1)));
+}
+
+}  // namespace
+}  // namespace camera

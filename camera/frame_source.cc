@@ -1,7 +1,11 @@
 #include "camera/frame_source.h"
 
 #include <algorithm>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -100,7 +104,10 @@ absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     }
     auto src = std::make_unique<CaptureSource>(absl::StrCat("camera:", index),
                                                /*loop=*/false);
-    if (!src->capture().open(index) || !src->capture().isOpened()) {
+    // V4L2 only: Linux cameras are V4L2 devices, and probing every other
+    // backend (GStreamer, libusb depth cameras) is slow and leaks memory.
+    if (!src->capture().open(index, cv::CAP_V4L2) ||
+        !src->capture().isOpened()) {
       return absl::NotFoundError(
           absl::StrCat("camera ", index, " does not open"));
     }
@@ -112,6 +119,10 @@ absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     std::string path(spec);
     auto src = std::make_unique<CaptureSource>(absl::StrCat("file:", path),
                                                /*loop=*/true);
+    if (access(path.c_str(), R_OK) != 0) {
+      return absl::NotFoundError(absl::StrCat("video file ", path, " does not open: ",
+                                              strerror(errno)));
+    }
     if (!src->capture().open(path) || !src->capture().isOpened()) {
       return absl::NotFoundError(
           absl::StrCat("video file ", path, " does not open"));

@@ -1,8 +1,8 @@
 #include "camera/frame_source.h"
 
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -120,8 +120,8 @@ absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     auto src = std::make_unique<CaptureSource>(absl::StrCat("file:", path),
                                                /*loop=*/true);
     if (access(path.c_str(), R_OK) != 0) {
-      return absl::NotFoundError(absl::StrCat("video file ", path, " does not open: ",
-                                              strerror(errno)));
+      return absl::NotFoundError(absl::StrCat(
+          "video file ", path, " does not open: ", strerror(errno)));
     }
     if (!src->capture().open(path) || !src->capture().isOpened()) {
       return absl::NotFoundError(

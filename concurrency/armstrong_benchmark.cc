@@ -52,7 +52,7 @@ struct Measurement {
 Measurement RunPython(const std::string& seed_dir, const char* function,
                       uint64_t lo, uint64_t hi) {
   const std::string command = absl::StrFormat(
-      "cd '%s' && python3 -c '"
+      "cd '%s' && /usr/bin/python3 -c '"
       "import time, armstrong\n"
       "lo, hi = %d, %d\n"
       "step = (hi - lo) // 4\n"

@@ -28,4 +28,7 @@ armstrong=$(concurrency/armstrong)
 if concurrency/armstrong --mode=bogus 2>/dev/null; then
   fail "--mode=bogus should be refused"
 fi
+# The thread-local lesson: the thread sees its 2, main its 1.
+tl=$(concurrency/thread_local)
+[[ "${tl}" == $'in thread x =  2\n1' ]] || fail "thread_local printed: ${tl}"
 echo "PASS"

@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
   std::vector<double> py_convert;
   for (int i = 0; have_py && i < py_reps; ++i) {
     py_convert.push_back(Shell(
-        absl::StrFormat("cd '%s/seed' && python3 -c '"
+        absl::StrFormat("cd '%s/seed' && /usr/bin/python3 -c '"
                         "import io, sys, time, contextlib\n"
                         "from csv_to_xml import csv_to_xml\n"
                         "text = open(\"%s\", newline=\"\").read()\n"
@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
     std::string dir = absl::StrCat(work, "/pytar", i);
     py_tar.push_back(Shell(absl::StrFormat(
         "rm -rf '%s' && cp -r '%s' '%s' && cd '%s' && PYTHONPATH='%s/seed' "
-        "python3 -c 'import time\nfrom tar_xml import tar_xml\n"
+        "/usr/bin/python3 -c 'import time\nfrom tar_xml import tar_xml\n"
         "t = time.perf_counter()\ntar_xml(\"test.tgz\")\n"
         "print(time.perf_counter() - t)'",
         dir, src, dir, dir, py)));
@@ -312,7 +312,7 @@ int main(int argc, char** argv) {
   auto py_e2e = [&]() {
     std::string out = absl::StrCat(work, "/e2e", run++);
     return TimeShell(absl::StrFormat(
-        "mkdir -p '%s' && cd '%s' && python3 '%s/seed/pipeline.py' --port %d "
+        "mkdir -p '%s' && cd '%s' && /usr/bin/python3 '%s/seed/pipeline.py' --port %d "
         "--pages %d --page-size %d > /dev/null",
         out, out, py, (*feed)->port(), pages, page_size));
   };

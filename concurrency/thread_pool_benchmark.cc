@@ -125,7 +125,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 // for every result. Returns tasks per second, or 0 if python3 is missing.
 double PythonExecutorRate(int workers) {
   const std::string command = absl::StrFormat(
-      "python3 -c '"
+      "/usr/bin/python3 -c '"
       "import time\n"
       "from concurrent.futures import ThreadPoolExecutor\n"
       "ex = ThreadPoolExecutor(%d)\n"

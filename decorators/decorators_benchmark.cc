@@ -102,7 +102,7 @@ class Reporter : public benchmark::ConsoleReporter {
 // X in nanoseconds, or 0 if python3 is missing or fails.
 double PythonTimeit(const std::string& setup, const std::string& stmt) {
   std::string cmd = absl::StrFormat(
-      "python3 -m timeit -s '%s' '%s' 2>/dev/null", setup, stmt);
+      "/usr/bin/python3 -m timeit -s '%s' '%s' 2>/dev/null", setup, stmt);
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return 0;
   char buf[256] = {};

@@ -1,0 +1,365 @@
+// Load client and benchmark for MJPEG streamers.
+//
+//   bazel run -c opt //camera:stream_benchmark                 # C++ vs Python,
+//   N = 1, 10, 100 bazel run -c opt //camera:stream_benchmark --
+//   --url=http://127.0.0.1:9000/stream --clients=50
+//
+// The load client opens N concurrent streams on loopback from one epoll
+// thread (so that the client is not the bottleneck), parses the multipart
+// stream by Content-Length, and reports per-client frames per second, the
+// share of frames skipped (from X-Frame-Number, which the C++ server sends;
+// the Python one does not), and the server's CPU time from /proc.
+//
+// With no --url it runs the comparison: this package's `streamer` (test
+// pattern) and the tutorial's Python streamer (../shared/anchors/python/seed/
+// mjpeg_streamer.py, its synthetic 640x480 source), both at 30 fps and JPEG
+// quality 40, each started fresh for every N.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+extern char** environ;
+
+ABSL_FLAG(std::string, url, "",
+          "Stream to load (http://127.0.0.1:PORT/PATH). Empty: compare the C++ "
+          "and Python streamers.");
+ABSL_FLAG(int, clients, 10, "Concurrent streams (with --url).");
+ABSL_FLAG(int, server_pid, 0, "Server process for CPU time (with --url).");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Measurement window.");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Time before measuring.");
+ABSL_FLAG(std::string, counts, "1,10,100", "N values for the comparison.");
+ABSL_FLAG(std::string, python_dir, "",
+          "The Python anchors (default: ../shared/anchors/python from the "
+          "workspace).");
+
+namespace {
+
+struct Conn {
+  int fd = -1;
+  std::string buf;
+  bool head_done = false;
+  size_t need = 0;  // bytes of the current JPEG still to read
+  bool in_body = false;
+  int64_t frames = 0;   // in the window
+  int64_t skipped = 0;  // in the window
+  int64_t last_number = 0;
+  bool closed = false;
+};
+
+struct LoadResult {
+  int clients = 0;
+  int connected = 0;
+  double min_fps = 0, mean_fps = 0, max_fps = 0;
+  double skipped_share = -1;  // -1: unknown
+  double server_cpu_s = -1;
+  double server_sys_s = -1;
+  int64_t frames = 0;
+};
+
+struct Cpu {
+  double user = -1, sys = -1;
+};
+
+Cpu ProcessCpu(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(in, line)) return {};
+  // Fields after the ")" of the command name: state is field 3; utime 14,
+  // stime 15.
+  std::vector<std::string> f =
+      absl::StrSplit(line.substr(line.rfind(')') + 2), ' ');
+  double ut = 0, st = 0;
+  if (f.size() < 13 || !absl::SimpleAtod(f[11], &ut) ||
+      !absl::SimpleAtod(f[12], &st)) {
+    return {};
+  }
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {ut / tick, st / tick};
+}
+
+// Consumes what arrived on one connection; counts frames if `counting`.
+void Parse(Conn& c, bool counting) {
+  size_t pos = 0;
+  while (true) {
+    if (!c.head_done) {
+      size_t end = c.buf.find("\r\n\r\n", pos);
+      if (end == std::string::npos) break;
+      c.head_done = true;
+      pos = end + 4;
+      continue;
+    }
+    if (c.in_body) {
+      size_t take = std::min(c.need, c.buf.size() - pos);
+      pos += take;
+      c.need -= take;
+      if (c.need > 0) break;
+      c.in_body = false;
+      if (counting) ++c.frames;
+      continue;
+    }
+    // A part head; skip a CRLF left after the previous JPEG.
+    while (pos < c.buf.size() && (c.buf[pos] == '\r' || c.buf[pos] == '\n'))
+      ++pos;
+    size_t end = c.buf.find("\r\n\r\n", pos);
+    if (end == std::string::npos) break;
+    absl::string_view head(c.buf.data() + pos, end - pos);
+    size_t len = 0;
+    int64_t number = 0;
+    for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
+      if (absl::ConsumePrefix(&line, "Content-Length: "))
+        (void)absl::SimpleAtoi(line, &len);
+      if (absl::ConsumePrefix(&line, "X-Frame-Number: "))
+        (void)absl::SimpleAtoi(line, &number);
+    }
+    if (number > 0) {
+      if (counting && c.last_number > 0)
+        c.skipped += number - c.last_number - 1;
+      c.last_number = number;
+    }
+    pos = end + 4;
+    c.need = len;
+    c.in_body = true;
+  }
+  c.buf.erase(0, pos);
+}
+
+LoadResult RunLoad(int port, const std::string& path, int n, int server_pid,
+                   absl::Duration warmup, absl::Duration duration) {
+  LoadResult r;
+  r.clients = n;
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  std::vector<Conn> conns(static_cast<size_t>(n));
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  for (int i = 0; i < n; ++i) {
+    Conn& c = conns[i];
+    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
+      c.closed = true;
+      continue;
+    }
+    fcntl(c.fd, F_SETFL, O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<uint32_t>(i);
+    epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+  }
+  const absl::Time start = absl::Now();
+  const absl::Time measure = start + warmup;
+  const absl::Time end = measure + duration;
+  Cpu cpu0;
+  bool counting = false;
+  std::vector<epoll_event> events(256);
+  std::vector<char> buf(1 << 16);
+  while (absl::Now() < end) {
+    if (!counting && absl::Now() >= measure) {
+      counting = true;
+      if (server_pid > 0) cpu0 = ProcessCpu(server_pid);
+    }
+    int k = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+    for (int e = 0; e < k; ++e) {
+      Conn& c = conns[events[e].data.u32];
+      while (true) {
+        ssize_t got = recv(c.fd, buf.data(), buf.size(), 0);
+        if (got > 0) {
+          c.buf.append(buf.data(), static_cast<size_t>(got));
+          continue;
+        }
+        if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+          c.closed = true;
+          epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+        }
+        break;
+      }
+      Parse(c, counting);
+    }
+  }
+  if (cpu0.user >= 0) {
+    Cpu cpu1 = ProcessCpu(server_pid);
+    r.server_cpu_s = (cpu1.user + cpu1.sys) - (cpu0.user + cpu0.sys);
+    r.server_sys_s = cpu1.sys - cpu0.sys;
+  }
+  const double secs = absl::ToDoubleSeconds(duration);
+  r.min_fps = 1e9;
+  int64_t skipped = 0;
+  bool numbered = false;
+  for (Conn& c : conns) {
+    if (c.head_done) ++r.connected;
+    double fps = static_cast<double>(c.frames) / secs;
+    r.min_fps = std::min(r.min_fps, fps);
+    r.max_fps = std::max(r.max_fps, fps);
+    r.mean_fps += fps / n;
+    r.frames += c.frames;
+    skipped += c.skipped;
+    numbered = numbered || c.last_number > 0;
+    if (c.fd >= 0) close(c.fd);
+  }
+  if (numbered && r.frames + skipped > 0) {
+    r.skipped_share =
+        static_cast<double>(skipped) / static_cast<double>(r.frames + skipped);
+  }
+  close(ep);
+  return r;
+}
+
+// A server process whose stdout's first line names its port.
+struct Server {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+Server Spawn(const std::vector<std::string>& argv) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return {};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  Server s;
+  if (posix_spawnp(&s.pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
+    s.pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  std::string line;
+  char c;
+  while (line.find('\n') == std::string::npos && read(out[0], &c, 1) == 1)
+    line.push_back(c);
+  close(out[0]);
+  // "... http://127.0.0.1:PORT..." in both banners.
+  size_t at = line.find("127.0.0.1:");
+  if (at != std::string::npos) {
+    (void)absl::SimpleAtoi(
+        absl::string_view(line).substr(
+            at + 10, line.find_first_not_of("0123456789", at + 10) - at - 10),
+        &s.port);
+  }
+  return s;
+}
+
+void Stop(Server& s) {
+  if (s.pid <= 0) return;
+  kill(s.pid, SIGINT);
+  int status;
+  for (int i = 0; i < 50 && waitpid(s.pid, &status, WNOHANG) == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  if (waitpid(s.pid, &status, WNOHANG) == 0) {
+    kill(s.pid, SIGKILL);
+    waitpid(s.pid, &status, 0);
+  }
+  s.pid = -1;
+}
+
+void PrintRow(const char* who, const LoadResult& r) {
+  std::printf(
+      "%-8s %5d %9d %8.1f %8.1f %8.1f %9s %10.2f %8.2f %14s\n", who, r.clients,
+      r.connected, r.min_fps, r.mean_fps, r.max_fps,
+      r.skipped_share < 0
+          ? "n/a"
+          : absl::StrFormat("%.1f%%", 100 * r.skipped_share).c_str(),
+      r.server_cpu_s, r.server_sys_s,
+      r.frames > 0 && r.server_cpu_s >= 0
+          ? absl::StrFormat("%.1f", 1e6 * r.server_cpu_s / r.frames).c_str()
+          : "-");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Opens N concurrent MJPEG streams and reports per-client fps, skipped "
+      "frames and server CPU; with no --url, compares the C++ and Python "
+      "streamers at N = 1, 10, 100.");
+  absl::ParseCommandLine(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+  const absl::Duration warmup = absl::GetFlag(FLAGS_warmup);
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  std::printf("%-8s %5s %9s %8s %8s %8s %9s %10s %8s %14s\n", "server", "N",
+              "connected", "min fps", "mean fps", "max fps", "skipped",
+              "server CPU", "of it sys", "CPU us/frame");
+
+  if (const std::string url = absl::GetFlag(FLAGS_url); !url.empty()) {
+    absl::string_view rest = url;
+    int port = 0;
+    if (!absl::ConsumePrefix(&rest, "http://127.0.0.1:")) {
+      std::fprintf(
+          stderr, "--url must be http://127.0.0.1:PORT/PATH (loopback only)\n");
+      return 2;
+    }
+    size_t slash = rest.find('/');
+    if (!absl::SimpleAtoi(rest.substr(0, slash), &port)) return 2;
+    std::string path(slash == absl::string_view::npos ? "/"
+                                                      : rest.substr(slash));
+    PrintRow("given",
+             RunLoad(port, path, absl::GetFlag(FLAGS_clients),
+                     absl::GetFlag(FLAGS_server_pid), warmup, duration));
+    return 0;
+  }
+
+  std::string py = absl::GetFlag(FLAGS_python_dir);
+  if (py.empty()) {
+    const char* ws = getenv("BUILD_WORKSPACE_DIRECTORY");
+    py = absl::StrCat(ws ? ws : ".", "/../shared/anchors/python");
+  }
+  const bool have_py =
+      access((py + "/seed/mjpeg_streamer.py").c_str(), R_OK) == 0;
+  if (!have_py)
+    std::printf("(Python anchors not found in %s: C++ only)\n", py.c_str());
+  const std::string self = argv[0];
+  const std::string streamer = self.substr(0, self.rfind('/') + 1) + "streamer";
+  for (absl::string_view count :
+       absl::StrSplit(absl::GetFlag(FLAGS_counts), ',')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(count, &n) || n < 1) continue;
+    Server cpp = Spawn({streamer, "--source=test", "--port=0", "--width=640",
+                        "--height=480", "--fps=30", "--quality=40",
+                        absl::StrCat("--max_clients=", std::max(100, n))});
+    if (cpp.port > 0)
+      PrintRow("C++",
+               RunLoad(cpp.port, "/stream", n, cpp.pid, warmup, duration));
+    Stop(cpp);
+    if (have_py) {
+      // The seed's pool of 3 threads serves 3 clients; give it one per client.
+      Server p =
+          Spawn({"/usr/bin/python3", py + "/seed/mjpeg_streamer.py", "--port",
+                 "0", "--thread-n", absl::StrCat(n + 5), "--fps", "30"});
+      if (p.port > 0)
+        PrintRow("Python", RunLoad(p.port, "/", n, p.pid, warmup, duration));
+      Stop(p);
+    }
+  }
+  return 0;
+}

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -29,15 +30,25 @@ class TestPatternSource : public FrameSource {
 
   absl::StatusOr<cv::Mat> Next() override {
     ++k_;
-    cv::Mat frame(height_, width_, CV_8UC3);
-    for (int y = 0; y < height_; ++y) {
-      auto* row = frame.ptr<cv::Vec3b>(y);
-      for (int x = 0; x < width_; ++x) {
-        row[x] = cv::Vec3b(static_cast<uint8_t>((x + 4 * k_) & 255),
-                           static_cast<uint8_t>((y + 2 * k_) & 255),
-                           static_cast<uint8_t>(((x + y) / 2 + 3 * k_) & 255));
-      }
+    // Each channel is a ramp: B along x, G along y, R along x + y. Build the
+    // planes row by row from small tables, then interleave with cv::merge.
+    cv::Mat b(height_, width_, CV_8UC1), g(height_, width_, CV_8UC1),
+        r(height_, width_, CV_8UC1);
+    std::vector<uint8_t> ramp_b(static_cast<size_t>(width_));
+    std::vector<uint8_t> ramp_r(static_cast<size_t>(width_ + height_));
+    for (int x = 0; x < width_; ++x)
+      ramp_b[x] = static_cast<uint8_t>((x + 4 * k_) & 255);
+    for (int i = 0; i < width_ + height_; ++i) {
+      ramp_r[i] = static_cast<uint8_t>((i / 2 + 3 * k_) & 255);
     }
+    for (int y = 0; y < height_; ++y) {
+      std::memcpy(b.ptr(y), ramp_b.data(), ramp_b.size());
+      std::memset(g.ptr(y), static_cast<int>((y + 2 * k_) & 255),
+                  static_cast<size_t>(width_));
+      std::memcpy(r.ptr(y), ramp_r.data() + y, static_cast<size_t>(width_));
+    }
+    cv::Mat frame;
+    cv::merge(std::vector<cv::Mat>{b, g, r}, frame);
     for (int b = 0; b < kBits; ++b) {
       const bool on = (static_cast<uint64_t>(k_) >> b) & 1;
       cv::rectangle(frame, cv::Rect(b * kBlock, 0, kBlock, kBlock),

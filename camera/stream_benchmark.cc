@@ -243,6 +243,9 @@ Server Spawn(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  // The servers' own warnings (OpenCV's, Python's KeyboardInterrupt at the
+  // end) would interleave with the table.
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   std::vector<char*> args;
   for (const std::string& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
@@ -307,7 +310,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const absl::Duration warmup = absl::GetFlag(FLAGS_warmup);
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
-  std::printf("%-8s %5s %9s %8s %8s %8s %9s %10s %8s %14s\n", "server", "N",
+  std::printf("%-11s %5s %9s %8s %8s %8s %9s %10s %8s %14s\n", "server", "N",
               "connected", "min fps", "mean fps", "max fps", "skipped",
               "server CPU", "of it sys", "CPU us/frame");
 
@@ -344,13 +347,17 @@ int main(int argc, char** argv) {
        absl::StrSplit(absl::GetFlag(FLAGS_counts), ',')) {
     int n = 0;
     if (!absl::SimpleAtoi(count, &n) || n < 1) continue;
-    Server cpp = Spawn({streamer, "--source=test", "--port=0", "--width=640",
-                        "--height=480", "--fps=30", "--quality=40",
-                        absl::StrCat("--max_clients=", std::max(100, n))});
-    if (cpp.port > 0)
-      PrintRow("C++",
-               RunLoad(cpp.port, "/stream", n, cpp.pid, warmup, duration));
-    Stop(cpp);
+    for (const char* serving : {"loop", "threads"}) {
+      Server cpp = Spawn({streamer, "--source=test", "--port=0", "--width=640",
+                          "--height=480", "--fps=30", "--quality=40",
+                          absl::StrCat("--serving=", serving),
+                          absl::StrCat("--max_clients=", std::max(100, n))});
+      if (cpp.port > 0) {
+        PrintRow(absl::StrCat("C++ ", serving).c_str(),
+                 RunLoad(cpp.port, "/stream", n, cpp.pid, warmup, duration));
+      }
+      Stop(cpp);
+    }
     if (have_py) {
       // The seed's pool of 3 threads serves 3 clients; give it one per client.
       Server p =

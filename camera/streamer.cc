@@ -121,6 +121,21 @@ Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options,
       port_(port),
       wake_read_(wake_read),
       wake_write_(wake_write),
+      loop_(options_.serving == Serving::kEventLoop
+                ? std::make_unique<StreamLoop>(
+                      hub_, options_.send_timeout,
+                      [this](int64_t id, int64_t sent, int64_t skipped) {
+                        absl::MutexLock l(&mu_);
+                        auto it = clients_.find(id);
+                        if (it == clients_.end()) return;
+                        it->second.sent = sent;
+                        it->second.skipped = skipped;
+                      },
+                      [this](int64_t id) {
+                        absl::MutexLock l(&mu_);
+                        clients_.erase(id);
+                      })
+                : nullptr),
       pool_(options_.max_clients + options_.extra_threads, "http"),
       capture_([this] { CaptureLoop(); }),
       acceptor_([this] { AcceptLoop(); }) {}
@@ -135,6 +150,7 @@ void Streamer::Stop() {
   (void)!write(wake_write_, &b, 1);
   acceptor_.join();
   capture_.join();
+  if (loop_ != nullptr) loop_->Stop();
   {
     absl::MutexLock l(&mu_);
     for (const auto& [fd, unused] : open_fds_) shutdown(fd, SHUT_RDWR);
@@ -183,6 +199,7 @@ void Streamer::CaptureLoop() {
       while (recent_.size() > 61) recent_.pop_front();
     }
     hub_.Publish(std::move(f));
+    if (loop_ != nullptr) loop_->FrameReady();
     captured_.fetch_add(1);
     // Pace to --fps; after falling behind, restart the schedule from now
     // rather than bursting.
@@ -236,7 +253,11 @@ void Streamer::Handle(int fd, std::string peer) {
   } else if (request->path == "/") {
     SendAll(fd, HttpResponse(200, "text/html; charset=utf-8", Page()));
   } else if (request->path == "/stream") {
-    Stream(fd, peer);
+    if (Stream(fd, peer)) {  // the event loop owns the socket now
+      absl::MutexLock l(&mu_);
+      open_fds_.erase(fd);
+      return;
+    }
   } else if (request->path == "/snapshot.jpg") {
     Snapshot(fd);
   } else if (request->path == "/stats") {
@@ -252,7 +273,7 @@ void Streamer::Handle(int fd, std::string peer) {
   close(fd);
 }
 
-void Streamer::Stream(int fd, const std::string& peer) {
+bool Streamer::Stream(int fd, const std::string& peer) {
   int64_t id;
   {
     absl::MutexLock l(&mu_);
@@ -267,7 +288,16 @@ void Streamer::Stream(int fd, const std::string& peer) {
     SendAll(fd, HttpResponse(503, "text/plain",
                              absl::StrCat("at most ", options_.max_clients,
                                           " streams at once\n")));
-    return;
+    return false;
+  }
+  if (loop_ != nullptr) {
+    if (SendAll(fd, MultipartResponseHead())) {
+      loop_->Add(fd, id);
+      return true;
+    }
+    absl::MutexLock l(&mu_);
+    clients_.erase(id);
+    return false;
   }
   absl::StatusOr<ThreadSubscription> sub = ThreadSubscription::Open(hub_);
   if (sub.ok() && SendAll(fd, MultipartResponseHead())) {
@@ -288,6 +318,7 @@ void Streamer::Stream(int fd, const std::string& peer) {
   }
   absl::MutexLock l(&mu_);
   clients_.erase(id);
+  return false;
 }
 
 void Streamer::Snapshot(int fd) {

@@ -1,5 +1,8 @@
 // Streamer: the MJPEG-over-HTTP camera server of the tutorial's thread-local
-// lesson, as a real tool.
+// lesson, as a real tool. (With Serving::kThreadPerStream, as below; the
+// default, Serving::kEventLoop, hands each stream to a StreamLoop after its
+// response head instead: one thread writes the shared frame to every
+// client's non-blocking socket.)
 //
 // One capture thread reads the FrameSource at --fps, encodes each frame to
 // JPEG once, and publishes it to a FrameHub; it stops encoding while nobody
@@ -40,9 +43,17 @@
 #include "absl/time/time.h"
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
+#include "camera/stream_loop.h"
 #include "concurrency/thread_pool.h"
 
 namespace camera {
+
+// How long-lived streams are served (see camera/README.md for the
+// measurements behind the default).
+enum class Serving {
+  kEventLoop,        // one thread, non-blocking sockets (StreamLoop)
+  kThreadPerStream,  // a pool thread each, blocking sends, ThreadSubscription
+};
 
 struct StreamerOptions {
   std::string host = "127.0.0.1";
@@ -54,6 +65,7 @@ struct StreamerOptions {
   size_t max_header_bytes = 8192;
   absl::Duration header_timeout = absl::Seconds(5);
   absl::Duration send_timeout = absl::Seconds(10);
+  Serving serving = Serving::kEventLoop;
 };
 
 class Streamer {
@@ -86,7 +98,8 @@ class Streamer {
   void CaptureLoop();
   void AcceptLoop();
   void Handle(int fd, std::string peer);
-  void Stream(int fd, const std::string& peer);
+  // Returns whether `fd` was handed to the event loop (which then owns it).
+  bool Stream(int fd, const std::string& peer);
   void Snapshot(int fd);
   std::string Page() const;
 
@@ -109,6 +122,7 @@ class Streamer {
   int width_ ABSL_GUARDED_BY(mu_) = 0;
   int height_ ABSL_GUARDED_BY(mu_) = 0;
 
+  std::unique_ptr<StreamLoop> loop_;  // with Serving::kEventLoop
   concurrency::ThreadPool pool_;
   std::thread capture_;
   std::thread acceptor_;

@@ -23,6 +23,9 @@ ABSL_FLAG(int, height, 480, "Frame height (camera and test pattern).");
 ABSL_FLAG(double, fps, 30, "Capture rate.");
 ABSL_FLAG(int, quality, 40, "JPEG quality, 1-100.");
 ABSL_FLAG(int, max_clients, 100, "Streams served at once; more get 503.");
+ABSL_FLAG(std::string, serving, "loop",
+          "How streams are served: 'loop' (one thread, non-blocking sockets) "
+          "or 'threads' (a pool thread per stream).");
 ABSL_FLAG(absl::Duration, send_timeout, absl::Seconds(10),
           "A client that accepts no data for this long is dropped.");
 
@@ -56,6 +59,12 @@ int main(int argc, char** argv) {
   options.jpeg_quality = absl::GetFlag(FLAGS_quality);
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
   options.send_timeout = absl::GetFlag(FLAGS_send_timeout);
+  if (absl::GetFlag(FLAGS_serving) == "threads") {
+    options.serving = camera::Serving::kThreadPerStream;
+  } else if (absl::GetFlag(FLAGS_serving) != "loop") {
+    std::fprintf(stderr, "streamer: --serving must be 'loop' or 'threads'\n");
+    return 2;
+  }
   absl::StatusOr<std::unique_ptr<camera::Streamer>> streamer =
       camera::Streamer::Start(*std::move(source), options);
   if (!streamer.ok()) {

@@ -28,7 +28,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing_util::IsOk;
 
-std::unique_ptr<Streamer> StartStreamer(int max_clients = 100) {
+std::unique_ptr<Streamer> StartStreamer(Serving serving,
+                                        int max_clients = 100) {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
   EXPECT_THAT(src.status(), IsOk());
@@ -37,6 +38,7 @@ std::unique_ptr<Streamer> StartStreamer(int max_clients = 100) {
   o.max_clients = max_clients;
   o.header_timeout = absl::Milliseconds(300);
   o.send_timeout = absl::Seconds(3);
+  o.serving = serving;
   absl::StatusOr<std::unique_ptr<Streamer>> s =
       Streamer::Start(*std::move(src), o);
   EXPECT_THAT(s.status(), IsOk());
@@ -131,14 +133,26 @@ class Client {
   size_t pos_ = 0;
 };
 
+// Every behaviour holds for both ways of serving streams.
+class StreamerTest : public ::testing::TestWithParam<Serving> {};
+
+INSTANTIATE_TEST_SUITE_P(Both, StreamerTest,
+                         ::testing::Values(Serving::kEventLoop,
+                                           Serving::kThreadPerStream),
+                         [](const auto& info) {
+                           return info.param == Serving::kEventLoop
+                                      ? std::string("EventLoop")
+                                      : std::string("ThreadPerStream");
+                         });
+
 std::string Get(int port, absl::string_view request) {
   Client c(port);
   c.Send(request);
   return c.ReadAll();
 }
 
-TEST(Streamer, SeveralClientsReadValidJpegsWithIncreasingNumbers) {
-  auto s = StartStreamer();
+TEST_P(StreamerTest, SeveralClientsReadValidJpegsWithIncreasingNumbers) {
+  auto s = StartStreamer(GetParam());
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&] {
@@ -168,8 +182,8 @@ TEST(Streamer, SeveralClientsReadValidJpegsWithIncreasingNumbers) {
   EXPECT_TRUE(s->WaitForClients(0, absl::Seconds(30)));
 }
 
-TEST(Streamer, AStalledClientDoesNotSlowTheOthers) {
-  auto s = StartStreamer();
+TEST_P(StreamerTest, AStalledClientDoesNotSlowTheOthers) {
+  auto s = StartStreamer(GetParam());
   // This client asks for the stream and never reads: with a tiny receive
   // buffer, the server's sends to it block within a few frames.
   Client stalled(s->port(), /*rcvbuf=*/2048);
@@ -191,8 +205,8 @@ TEST(Streamer, AStalledClientDoesNotSlowTheOthers) {
   EXPECT_THAT(s->StatsJson(), HasSubstr("\"clients\": 2"));
 }
 
-TEST(Streamer, DisconnectStormsAreNormal) {
-  auto s = StartStreamer();
+TEST_P(StreamerTest, DisconnectStormsAreNormal) {
+  auto s = StartStreamer(GetParam());
   for (int round = 0; round < 3; ++round) {
     std::vector<std::unique_ptr<Client>> clients;
     for (int i = 0; i < 20; ++i) {
@@ -217,8 +231,8 @@ TEST(Streamer, DisconnectStormsAreNormal) {
   EXPECT_TRUE(c.ReadPart());
 }
 
-TEST(Streamer, ServiceUnavailablePastTheLimit) {
-  auto s = StartStreamer(/*max_clients=*/2);
+TEST_P(StreamerTest, ServiceUnavailablePastTheLimit) {
+  auto s = StartStreamer(GetParam(), /*max_clients=*/2);
   Client a(s->port()), b(s->port());
   a.Send("GET /stream HTTP/1.1\r\n\r\n");
   b.Send("GET /stream HTTP/1.1\r\n\r\n");
@@ -235,8 +249,8 @@ TEST(Streamer, ServiceUnavailablePastTheLimit) {
   EXPECT_THAT(*head, HasSubstr("200 OK"));
 }
 
-TEST(Streamer, PagesErrorsAndLimits) {
-  auto s = StartStreamer();
+TEST_P(StreamerTest, PagesErrorsAndLimits) {
+  auto s = StartStreamer(GetParam());
   std::string page = Get(s->port(), "GET / HTTP/1.1\r\n\r\n");
   EXPECT_THAT(page, HasSubstr("200 OK"));
   EXPECT_THAT(page, HasSubstr("<img id=\"stream\" src=\"/stream\""));
@@ -260,8 +274,8 @@ TEST(Streamer, PagesErrorsAndLimits) {
   EXPECT_THAT(stats, HasSubstr("\"width\": 320"));
 }
 
-TEST(Streamer, StopEndsStreamsAndJoins) {
-  auto s = StartStreamer();
+TEST_P(StreamerTest, StopEndsStreamsAndJoins) {
+  auto s = StartStreamer(GetParam());
   Client c(s->port());
   c.Send("GET /stream HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(c.ReadHead());

@@ -219,13 +219,16 @@ absl::StatusOr<std::string> CsvToXml(absl::string_view csv,
 
 absl::Status CsvFileToXmlFile(const std::string& csv_path,
                               const std::string& xml_path,
-                              const CsvToXmlOptions& options, bool replace) {
+                              const CsvToXmlOptions& options, bool replace,
+                              AtomicFile::Sync sync) {
   int fd = open(csv_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return absl::ErrnoToStatus(errno, absl::StrCat("open ", csv_path));
   absl::StatusOr<std::unique_ptr<AtomicFile>> out =
-      AtomicFile::Create(xml_path, replace ? AtomicFile::Mode::kReplace
-                                           : AtomicFile::Mode::kNoReplace);
+      AtomicFile::Create(xml_path,
+                         replace ? AtomicFile::Mode::kReplace
+                                 : AtomicFile::Mode::kNoReplace,
+                         sync);
   if (!out.ok()) {
     close(fd);
     return out.status();

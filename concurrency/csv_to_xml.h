@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "concurrency/atomic_file.h"
 #include "concurrency/csv_parser.h"
 
 namespace concurrency {
@@ -106,11 +107,13 @@ absl::StatusOr<std::string> CsvToXml(absl::string_view csv,
 
 // Converts the file `csv_path` into `xml_path` in bounded memory. The XML
 // appears under `xml_path` only complete and durable (see atomic_file.h);
-// an existing `xml_path` is not replaced unless `replace`.
+// an existing `xml_path` is not replaced unless `replace`; `sync` says what
+// is fsynced (atomic_file.h).
 absl::Status CsvFileToXmlFile(const std::string& csv_path,
                               const std::string& xml_path,
                               const CsvToXmlOptions& options = {},
-                              bool replace = false);
+                              bool replace = false,
+                              AtomicFile::Sync sync = AtomicFile::Sync::kAll);
 
 }  // namespace concurrency
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <optional>
 #include <thread>
@@ -52,10 +53,12 @@ struct PageResult {
   absl::StatusOr<std::string> csv;
 };
 
-// The converter -> tar thread hand-off: what the convert event announces.
+// The converter -> tar thread hand-off: what the convert event announces,
+// and how many announced batches are not archived yet.
 struct Handoff {
   absl::Mutex mu;
-  std::vector<int> pages ABSL_GUARDED_BY(mu);
+  std::deque<std::vector<int>> batches ABSL_GUARDED_BY(mu);
+  int in_flight ABSL_GUARDED_BY(mu) = 0;
   bool done ABSL_GUARDED_BY(mu) = false;
 };
 
@@ -85,6 +88,11 @@ class Pipeline {
     tar_thread.join();
     absl::MutexLock l(&mu_);
     report_.elapsed = absl::Now() - start;
+    // Archives finish in any order on the tar workers; report them by name.
+    std::sort(report_.archives.begin(), report_.archives.end(),
+              [](const std::string& a, const std::string& b) {
+                return a.size() != b.size() ? a.size() < b.size() : a < b;
+              });
     std::sort(report_.failures.begin(), report_.failures.end(),
               [](const PageFailure& a, const PageFailure& b) {
                 return a.page < b.page;
@@ -136,7 +144,6 @@ class Pipeline {
       }
     }
     if (!batch.empty()) HandToTar(std::move(batch));  // the last, partial one
-    WaitForTar();
     {
       absl::MutexLock l(&handoff_.mu);
       handoff_.done = true;
@@ -144,42 +151,59 @@ class Pipeline {
     convert_event_.Set();
   }
 
-  // The tutorial's handshake, with one batch of slack: announce a batch with
-  // the convert event and go on converting; before announcing the next one,
-  // wait for the tar event that acknowledges the previous. The tutorial
-  // waited right away, so a slow tar stalled conversion.
+  // The tutorial's handshake, with slack: announce a batch with the convert
+  // event and go on converting; wait for a tar event only while
+  // `tar_threads` batches are already being archived. (The tutorial waited
+  // for every batch at once, so the converter idled while the tar thread
+  // worked.)
   void HandToTar(std::vector<int> pages) {
-    WaitForTar();
-    {
-      absl::MutexLock l(&handoff_.mu);
-      handoff_.pages = std::move(pages);
+    absl::MutexLock l(&handoff_.mu);
+    while (handoff_.in_flight >= std::max(1, options_.tar_threads)) {
+      handoff_.mu.Unlock();
+      tar_event_.Wait();
+      tar_event_.Clear();
+      handoff_.mu.Lock();
     }
-    tar_pending_ = true;
+    handoff_.batches.push_back(std::move(pages));
+    ++handoff_.in_flight;
     convert_event_.Set();
   }
 
-  void WaitForTar() {
-    if (!tar_pending_) return;
-    tar_event_.Wait();
-    tar_event_.Clear();
-    tar_pending_ = false;
-  }
-
+  // The TarThread: waits for the convert event, gives each announced batch a
+  // number (data1.tgz, data2.tgz... in page order) and archives it on one of
+  // `tar_threads` workers; each finished archive raises the tar event.
   void TarLoop() {
+    ThreadPool workers(std::max(1, options_.tar_threads), "tar");
     int count = 0;
     while (true) {
       convert_event_.Wait();
       convert_event_.Clear();
-      std::vector<int> pages;
+      std::deque<std::vector<int>> batches;
+      bool done;
       {
         absl::MutexLock l(&handoff_.mu);
-        if (handoff_.pages.empty() && handoff_.done) return;
-        pages = std::move(handoff_.pages);
-        handoff_.pages.clear();
+        batches.swap(handoff_.batches);
+        done = handoff_.done;
       }
-      TarBatch(++count, pages);
-      tar_event_.Set();
+      for (std::vector<int>& pages : batches) {
+        const int k = ++count;
+        auto job = [this, k, pages = std::move(pages)] {
+          TarBatch(k, pages);
+          {
+            absl::MutexLock l(&handoff_.mu);
+            --handoff_.in_flight;
+          }
+          tar_event_.Set();
+        };
+        if (absl::StatusOr<std::future<void>> f =
+                workers.Submit(std::move(job));
+            !f.ok()) {
+          Log(options_, f.status().ToString());
+        }
+      }
+      if (done) break;
     }
+    workers.Shutdown(/*wait=*/true);
   }
 
   void TarBatch(int k, const std::vector<int>& pages) {
@@ -228,7 +252,6 @@ class Pipeline {
   BlockingQueue<PageResult> queue_;
   Event convert_event_;
   Event tar_event_;
-  bool tar_pending_ = false;  // converter thread only
   Handoff handoff_;
   absl::Mutex mu_;
   PipelineReport report_ ABSL_GUARDED_BY(mu_);
@@ -260,6 +283,9 @@ absl::Status ValidatePipelineOptions(const PipelineOptions& o) {
   if (o.batch < 1) return absl::InvalidArgumentError("--batch must be >= 1");
   if (o.download_threads < 1) {
     return absl::InvalidArgumentError("--download_threads must be >= 1");
+  }
+  if (o.tar_threads < 1) {
+    return absl::InvalidArgumentError("--tar_threads must be >= 1");
   }
   if (o.gzip_level < 0 || o.gzip_level > 9) {
     return absl::InvalidArgumentError("--gzip_level must be in [0, 9]");

@@ -10,11 +10,11 @@
 // sentinel, tells the converter that no more pages come. The converter writes
 // `data<page>.xml` for each page as it arrives and, every `batch` pages in
 // page order, hands the batch to the tar thread as the tutorial does: it sets
-// the convert event, and waits for the tar event before handing over the
-// next batch (the tutorial waited at once, idling while the tar thread
-// worked; one batch of slack lets the two overlap). The tar thread writes
-// `data<k>.tgz` holding exactly that batch and only then deletes its XML
-// files.
+// the convert event, and waits for a tar event when `tar_threads` batches
+// are already being archived (the tutorial waited for every batch at once,
+// idling while the tar thread worked). The tar thread numbers the batches in
+// page order and archives them on `tar_threads` workers: `data<k>.tgz` holds
+// exactly batch k, and its XML files are deleted only after it is durable.
 //
 // What differs from the tutorial, on purpose:
 //  * Batches follow page order (pages 1-2 in data1.tgz, 3-4 in data2.tgz...),
@@ -66,6 +66,8 @@ struct PipelineOptions {
   int gzip_level = 6;
   // fsync each XML file before renaming it into place (see above).
   bool fsync_xml = true;
+  // Archives written at once by the tar thread's workers.
+  int tar_threads = 2;
   // Progress lines, like the tutorial's prints; null: silent.
   std::function<void(absl::string_view)> log;
   // Called after each durable step: "xml_written", "archive_written",

@@ -167,12 +167,20 @@ int main(int argc, char** argv) {
     }
     if (auto s = (*file)->Commit(); !s.ok()) Die(s);
   }
-  std::vector<double> to_file, to_memory;
+  std::vector<double> to_file, to_file_nosync, to_memory;
   for (int i = 0; i < reps; ++i) {
     std::string xml = work + "/out.xml";
     unlink(xml.c_str());
     to_file.push_back(Time([&] {
       if (auto s = concurrency::CsvFileToXmlFile(csv, xml); !s.ok()) Die(s);
+    }));
+    unlink(xml.c_str());
+    to_file_nosync.push_back(Time([&] {
+      if (auto s = concurrency::CsvFileToXmlFile(
+              csv, xml, {}, false, concurrency::AtomicFile::Sync::kNone);
+          !s.ok()) {
+        Die(s);
+      }
     }));
     absl::StatusOr<std::string> text = ReadFileToString(csv);
     if (!text.ok()) Die(text.status());
@@ -211,6 +219,8 @@ int main(int argc, char** argv) {
   };
   if (have_py) row("Python seed csv_to_xml (StringIO in)", py_c, py_c);
   row("C++ CsvFileToXmlFile (file to file, fsync)", Median(to_file), py_c);
+  row("C++ CsvFileToXmlFile, no fsync (as Python)", Median(to_file_nosync),
+      py_c);
   row("C++ CsvToXmlConverter (memory to memory)", Median(to_memory), py_c);
   std::printf("   C++ peak RSS of this process so far: %ld MB\n\n", cpp_rss_mb);
 
@@ -299,38 +309,38 @@ int main(int argc, char** argv) {
   std::string pipeline = concurrency::DirName(self) + "/pipeline";
   int run = 0;
   // The binary creates its --out_dir; each run gets a new one.
-  auto ours_e2e = [&](int threads, bool fsync_xml) {
+  auto ours_e2e = [&](int threads, const std::string& extra) {
     std::string out = absl::StrCat(work, "/e2e", run++);
     return TimeShell(absl::StrFormat(
-        "'%s' --quiet --pages=%d --page_size=%d --download_threads=%d "
-        "--fsync_xml=%s --out_dir='%s' "
+        "'%s' --quiet --pages=%d --page_size=%d --download_threads=%d %s "
+        "--out_dir='%s' "
         "--url='%s/prices.csv?page_size={page_size}&page_number={page}' "
         "> /dev/null",
-        pipeline, pages, page_size, threads, fsync_xml ? "true" : "false", out,
-        (*feed)->base_url()));
+        pipeline, pages, page_size, threads, extra, out, (*feed)->base_url()));
   };
   auto py_e2e = [&]() {
     std::string out = absl::StrCat(work, "/e2e", run++);
-    return TimeShell(absl::StrFormat(
-        "mkdir -p '%s' && cd '%s' && /usr/bin/python3 '%s/seed/pipeline.py' --port %d "
-        "--pages %d --page-size %d > /dev/null",
-        out, out, py, (*feed)->port(), pages, page_size));
+    return TimeShell(
+        absl::StrFormat("mkdir -p '%s' && cd '%s' && /usr/bin/python3 "
+                        "'%s/seed/pipeline.py' --port %d "
+                        "--pages %d --page-size %d > /dev/null",
+                        out, out, py, (*feed)->port(), pages, page_size));
   };
   struct Config {
     const char* name;
     int threads;
-    bool fsync_xml;
+    std::string extra;
     std::vector<double> seconds;
   };
   std::vector<Config> configs = {
-      {"C++ pipeline, 8 download threads", 8, true, {}},
-      {"C++ pipeline, 32 download threads", 32, true, {}},
-      {"C++ pipeline, 32 threads, --nofsync_xml", 32, false, {}},
+      {"C++ pipeline, 8 download threads", 8, "", {}},
+      {"C++ pipeline, 32 download threads", 32, "", {}},
+      {"C++ pipeline, 32 threads, --nofsync_xml", 32, "--nofsync_xml", {}},
+      {"C++ pipeline, 32 threads, --gzip_level=1", 32, "--gzip_level=1", {}},
   };
   std::vector<double> ep;
   for (int i = 0; i < reps; ++i) {
-    for (Config& c : configs)
-      c.seconds.push_back(ours_e2e(c.threads, c.fsync_xml));
+    for (Config& c : configs) c.seconds.push_back(ours_e2e(c.threads, c.extra));
   }
   for (int i = 0; have_py && i < std::max(py_reps, 3); ++i) {
     ep.push_back(py_e2e());

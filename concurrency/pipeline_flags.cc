@@ -44,6 +44,7 @@ ABSL_FLAG(std::string, ragged, "error",
           "Records whose field count differs from the header's: 'error' "
           "fails the page, 'pad' pads short records with empty elements.");
 ABSL_FLAG(int, gzip_level, 6, "gzip level of the archives, 0-9.");
+ABSL_FLAG(int, tar_threads, 2, "Archives written at once.");
 ABSL_FLAG(bool, fsync_xml, true,
           "fsync each XML file before it takes its name. Off: still safe "
           "against a killed process; on power loss an unarchived page's XML "
@@ -81,6 +82,7 @@ absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view lesson) {
   p.batch = absl::GetFlag(FLAGS_batch);
   p.download_threads = absl::GetFlag(FLAGS_download_threads);
   p.gzip_level = absl::GetFlag(FLAGS_gzip_level);
+  p.tar_threads = absl::GetFlag(FLAGS_tar_threads);
   p.fsync_xml = absl::GetFlag(FLAGS_fsync_xml);
   std::string ragged = absl::GetFlag(FLAGS_ragged);
   if (ragged == "error") {

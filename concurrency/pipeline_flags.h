@@ -33,6 +33,7 @@ ABSL_DECLARE_FLAG(std::string, password);
 ABSL_DECLARE_FLAG(std::string, credentials_file);
 ABSL_DECLARE_FLAG(std::string, ragged);
 ABSL_DECLARE_FLAG(int, gzip_level);
+ABSL_DECLARE_FLAG(int, tar_threads);
 ABSL_DECLARE_FLAG(bool, fsync_xml);
 ABSL_DECLARE_FLAG(absl::Duration, demo_delay);
 ABSL_DECLARE_FLAG(bool, quiet);

@@ -239,6 +239,11 @@ void Streamer::AcceptLoop() {
 void Streamer::Handle(int fd, std::string peer) {
   timeval tv = absl::ToTimeval(options_.send_timeout);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // A fixed send buffer of some frames (not the kernel's autotuned up to
+  // 4 MiB) bounds what a stalled client pins in the kernel and lets the
+  // stall be noticed within a second or so.
+  int sndbuf = 256 << 10;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   HttpError error{0, ""};
   absl::StatusOr<HttpRequest> request =
       ReadRequestHead(fd, options_.max_header_bytes,

@@ -28,16 +28,18 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing_util::IsOk;
 
-std::unique_ptr<Streamer> StartStreamer(Serving serving,
-                                        int max_clients = 100) {
+std::unique_ptr<Streamer> StartStreamer(
+    Serving serving, int max_clients = 100,
+    absl::Duration send_timeout = absl::Seconds(60), int width = 320,
+    int height = 240) {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
-      MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
+      MakeFrameSource("test", {.width = width, .height = height, .fps = 30});
   EXPECT_THAT(src.status(), IsOk());
   StreamerOptions o;
   o.port = 0;
   o.max_clients = max_clients;
   o.header_timeout = absl::Milliseconds(300);
-  o.send_timeout = absl::Seconds(3);
+  o.send_timeout = send_timeout;
   o.serving = serving;
   absl::StatusOr<std::unique_ptr<Streamer>> s =
       Streamer::Start(*std::move(src), o);
@@ -183,26 +185,38 @@ TEST_P(StreamerTest, SeveralClientsReadValidJpegsWithIncreasingNumbers) {
 }
 
 TEST_P(StreamerTest, AStalledClientDoesNotSlowTheOthers) {
-  auto s = StartStreamer(GetParam());
-  // This client asks for the stream and never reads: with a tiny receive
-  // buffer, the server's sends to it block within a few frames.
+  // 640x480 frames (about 15 KB each) so that the stalled client's buffers
+  // (512 KB of send buffer, 2 KB of receive buffer) are full after about 35
+  // frames.
+  auto s = StartStreamer(GetParam(), 100, absl::Seconds(60), 640, 480);
+  // This client asks for the stream and never reads.
   Client stalled(s->port(), /*rcvbuf=*/2048);
   stalled.Send("GET /stream HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(s->WaitForClients(1, absl::Seconds(30)));
   Client reader(s->port());
   reader.Send("GET /stream HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(reader.ReadHead());
-  // 60 frames is two seconds of capture, well past the point where the
+  // 90 frames, three seconds of capture, well past the point where the
   // stalled client's buffers are full. A server that wrote to every client
   // in turn would hang here (the receive timeout then fails the test).
   int64_t last = 0;
-  for (int k = 0; k < 60; ++k) {
+  for (int k = 0; k < 90; ++k) {
     std::optional<Client::Part> p = reader.ReadPart();
     ASSERT_TRUE(p) << "frame " << k;
     EXPECT_GT(p->number, last);
     last = p->number;
   }
   EXPECT_THAT(s->StatsJson(), HasSubstr("\"clients\": 2"));
+}
+
+TEST_P(StreamerTest, AStalledClientIsDroppedAfterTheSendTimeout) {
+  auto s = StartStreamer(GetParam(), 100, absl::Milliseconds(300));
+  Client stalled(s->port(), /*rcvbuf=*/2048);
+  stalled.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(s->WaitForClients(1, absl::Seconds(30)));
+  // It never reads: its buffers fill within a few frames, then no send makes
+  // progress for 300 ms and the server lets it go.
+  EXPECT_TRUE(s->WaitForClients(0, absl::Seconds(60))) << s->StatsJson();
 }
 
 TEST_P(StreamerTest, DisconnectStormsAreNormal) {

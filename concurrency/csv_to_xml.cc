@@ -224,11 +224,10 @@ absl::Status CsvFileToXmlFile(const std::string& csv_path,
   int fd = open(csv_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return absl::ErrnoToStatus(errno, absl::StrCat("open ", csv_path));
-  absl::StatusOr<std::unique_ptr<AtomicFile>> out =
-      AtomicFile::Create(xml_path,
-                         replace ? AtomicFile::Mode::kReplace
-                                 : AtomicFile::Mode::kNoReplace,
-                         sync);
+  absl::StatusOr<std::unique_ptr<AtomicFile>> out = AtomicFile::Create(
+      xml_path,
+      replace ? AtomicFile::Mode::kReplace : AtomicFile::Mode::kNoReplace,
+      sync);
   if (!out.ok()) {
     close(fd);
     return out.status();

@@ -157,15 +157,18 @@ class Pipeline {
   // for every batch at once, so the converter idled while the tar thread
   // worked.)
   void HandToTar(std::vector<int> pages) {
-    absl::MutexLock l(&handoff_.mu);
-    while (handoff_.in_flight >= std::max(1, options_.tar_threads)) {
-      handoff_.mu.Unlock();
+    while (true) {
+      {
+        absl::MutexLock l(&handoff_.mu);
+        if (handoff_.in_flight < std::max(1, options_.tar_threads)) {
+          handoff_.batches.push_back(std::move(pages));
+          ++handoff_.in_flight;
+          break;
+        }
+      }
       tar_event_.Wait();
       tar_event_.Clear();
-      handoff_.mu.Lock();
     }
-    handoff_.batches.push_back(std::move(pages));
-    ++handoff_.in_flight;
     convert_event_.Set();
   }
 

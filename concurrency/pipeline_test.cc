@@ -1,6 +1,5 @@
 #include "concurrency/pipeline.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -26,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tools/testing/refusing_port.h"
 #include "tools/testing/status_matchers.h"
+#include "tools/testing/temp_dir.h"
 
 namespace concurrency {
 namespace {
@@ -34,27 +34,11 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing_util::IsOk;
+using ::testing_util::ListDir;
+using ::testing_util::NewTempDir;
 using ::testing_util::StatusIs;
 
 constexpr int kPageSize = 20;
-
-std::string TempDir() {
-  std::string tmpl = absl::StrCat(::testing::TempDir(), "/pipeXXXXXX");
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 std::string ExpectedXml(int page) {
   return *CsvToXml(PricePageCsv(page, kPageSize), "expected");
@@ -129,7 +113,7 @@ TEST(Pipeline, ArchivesEveryPageInPageOrderBatches) {
   auto server = LoopbackHttpServer::Start(PriceFeedHandler(
       {.user = "user", .password = "pw", .pages = 15, .default_page_size = 1}));
   ASSERT_THAT(server.status(), IsOk());
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("pipe");
   Recorded rec;
   Downloader d(Options(&rec));
   absl::StatusOr<PipelineReport> report =
@@ -213,7 +197,7 @@ TEST(Pipeline, MisbehavingServerFailsOnlyTheBrokenPages) {
   std::atomic<int> calls{0};
   auto server = LoopbackHttpServer::Start(Misbehaving(&calls));
   ASSERT_THAT(server.status(), IsOk());
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("pipe");
   Recorded rec;
   Downloader d(Options(&rec));
   absl::StatusOr<PipelineReport> report =
@@ -257,7 +241,7 @@ TEST(Pipeline, ServerDownFailsEveryPageAndSaysSo) {
   testing_util::RefusingPort down;
   const int port = down.port();
   ASSERT_NE(port, 0);
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("pipe");
   Recorded rec;
   Downloader d(Options(&rec));
   PipelineOptions p;
@@ -273,7 +257,7 @@ TEST(Pipeline, ServerDownFailsEveryPageAndSaysSo) {
 }
 
 TEST(Pipeline, RefusesToRunOverEarlierOutput) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("pipe");
   ASSERT_THAT(WriteFileAtomically(dir + "/data1.tgz", "old"), IsOk());
   PipelineOptions p;
   p.url_template = "http://127.0.0.1:1/{page}";
@@ -301,7 +285,7 @@ TEST(Pipeline, PageUrlFillsThePlaceholders) {
 // itself with SIGKILL at the `nth` time it reaches `step`; returns the
 // output directory. The parent has no threads when it forks.
 std::string RunAndKill(absl::string_view step, int nth) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("pipe");
   auto child = RunInProcess([&]() -> int {
     auto server = LoopbackHttpServer::Start(
         PriceFeedHandler({.user = "user", .password = "pw", .pages = 9}));
@@ -348,7 +332,7 @@ TEST(Pipeline, KilledAtAnyStepEveryConvertedPageSurvives) {
 }
 
 TEST(Pipeline, FullDiskLosesNothingAndLeavesNoPartialFiles) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("pipe");
   auto child = RunInProcess([&]() -> int {
     signal(SIGXFSZ, SIG_IGN);
     auto server = LoopbackHttpServer::Start(

@@ -1,6 +1,5 @@
 #include "concurrency/tar_gz.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -17,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/status_matchers.h"
+#include "tools/testing/temp_dir.h"
 
 namespace concurrency {
 namespace {
@@ -25,25 +25,9 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 using ::testing_util::IsOk;
+using ::testing_util::ListDir;
+using ::testing_util::NewTempDir;
 using ::testing_util::StatusIs;
-
-std::string TempDir() {
-  std::string tmpl = absl::StrCat(::testing::TempDir(), "/tarXXXXXX");
-  char* d = mkdtemp(tmpl.data());
-  EXPECT_NE(d, nullptr);
-  return tmpl;
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  return names;
-}
 
 const std::string kLongName =
     absl::StrCat(std::string(60, 'd'), "/", std::string(90, 'f'), ".xml");
@@ -67,7 +51,7 @@ absl::Status WriteSample(const std::string& path) {
 }
 
 TEST(TarGz, RoundTripsThroughOurReader) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
   absl::StatusOr<std::vector<TarMember>> m = ReadTarGz(path);
@@ -85,7 +69,7 @@ TEST(TarGz, RoundTripsThroughOurReader) {
 }
 
 TEST(TarGz, SameMembersGiveSameBytes) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   ASSERT_THAT(WriteSample(dir + "/1.tgz"), IsOk());
   ASSERT_THAT(WriteSample(dir + "/2.tgz"), IsOk());
   EXPECT_EQ(*ReadFileToString(dir + "/1.tgz"),
@@ -95,7 +79,7 @@ TEST(TarGz, SameMembersGiveSameBytes) {
 // GNU tar, bsdtar and Python's tarfile each extract the archive; every member
 // must come back byte-identical. tools/bazel installs all three.
 TEST(TarGz, OtherToolsReadItBackByteIdentical) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
   const std::vector<std::string> commands = {
@@ -106,7 +90,7 @@ TEST(TarGz, OtherToolsReadItBackByteIdentical) {
           path + " ",
   };
   for (const std::string& command : commands) {
-    std::string out = TempDir();
+    std::string out = NewTempDir("tar");
     ASSERT_EQ(system((command + out + " 2>&1").c_str()), 0) << command;
     EXPECT_EQ(*ReadFileToString(out + "/data1.xml"), "<Data>\n</Data>\n")
         << command;
@@ -126,7 +110,7 @@ TEST(TarGz, OtherToolsReadItBackByteIdentical) {
 }
 
 TEST(TarGz, HeaderChecksumIsValidAndChecked) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
   // Decompress, flip one byte of the first header's name, recompress.
@@ -148,7 +132,7 @@ TEST(TarGz, HeaderChecksumIsValidAndChecked) {
 }
 
 TEST(TarGz, TruncatedArchiveIsDataLoss) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
   std::string bytes = *ReadFileToString(path);
@@ -160,7 +144,7 @@ TEST(TarGz, TruncatedArchiveIsDataLoss) {
 }
 
 TEST(TarGz, ArchiveWithNoMembersIsNotLeftBehind) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   absl::StatusOr<std::unique_ptr<TarGzWriter>> w =
       TarGzWriter::Create(dir + "/none.tgz");
   ASSERT_THAT(w.status(), IsOk());
@@ -170,7 +154,7 @@ TEST(TarGz, ArchiveWithNoMembersIsNotLeftBehind) {
 }
 
 TEST(TarGz, DoesNotOverwriteAnExistingArchive) {
-  std::string dir = TempDir();
+  std::string dir = NewTempDir("tar");
   ASSERT_THAT(WriteSample(dir + "/a.tgz"), IsOk());
   std::string before = *ReadFileToString(dir + "/a.tgz");
   absl::StatusOr<std::unique_ptr<TarGzWriter>> w =
@@ -188,7 +172,7 @@ TEST(TarGz, DoesNotOverwriteAnExistingArchive) {
 // under any name.
 TEST(TarGz, FailingWritesLeaveNothingBehind) {
   for (rlim_t limit : {rlim_t{0}, rlim_t{100}, rlim_t{4000}}) {
-    std::string dir = TempDir();
+    std::string dir = NewTempDir("tar");
     std::string path = dir + "/a.tgz";
     auto child = RunInProcess([&]() -> int {
       signal(SIGXFSZ, SIG_IGN);

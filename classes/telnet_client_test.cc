@@ -13,7 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "classes/suppress.h"
 #include "classes/telnet_server.h"
-#include "concurrency/atomic_file.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/refusing_port.h"
@@ -51,7 +52,7 @@ TEST(TelnetSession, LoginInteractAndHistory) {
   EXPECT_THAT(out.str(), HasSubstr("Welcome, jim."));
   EXPECT_THAT(out.str(),
               HasSubstr("hello\r\n$ jim\r\n$ sh: ls: command not found"));
-  EXPECT_EQ(*concurrency::ReadFileToString(history),
+  EXPECT_EQ(*concurrency::io::ReadFileToString(history),
             "echo hello\nwhoami\nls\n");
   EXPECT_THAT((*server)->answers(), ElementsAre("WONT 1", "DONT 3"));
 }
@@ -72,7 +73,7 @@ TEST(TelnetSession, HistoryIsWrittenWhenAnExceptionPropagates) {
         throw std::runtime_error("TEST");  // the tutorial's raise
       },
       std::runtime_error);
-  EXPECT_EQ(*concurrency::ReadFileToString(history), "pwd\n");
+  EXPECT_EQ(*concurrency::io::ReadFileToString(history), "pwd\n");
 }
 
 TEST(TelnetSession, SuppressingLikeExitReturningTrue) {
@@ -94,7 +95,7 @@ TEST(TelnetSession, SuppressingLikeExitReturningTrue) {
       [&](absl::string_view what) { reported = std::string(what); });
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal, HasSubstr("TEST")));
   EXPECT_EQ(reported, "TEST");
-  EXPECT_EQ(*concurrency::ReadFileToString(history), "whoami\n");
+  EXPECT_EQ(*concurrency::io::ReadFileToString(history), "whoami\n");
 }
 
 TEST(TelnetClient, ConnectionRefused) {

@@ -16,7 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "concurrency/atomic_file.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
 #include "decorators/call_info.h"
 
 ABSL_FLAG(std::string, log_dir, "",
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     const char* base = getenv("BUILD_WORKING_DIRECTORY");
     dir = absl::StrCat(base ? base : ".", "/call_info_logs");
   }
-  if (absl::Status s = concurrency::MakeDirs(dir); !s.ok()) Die(s);
+  if (absl::Status s = concurrency::io::MakeDirs(dir); !s.ok()) Die(s);
   const double scale = absl::GetFlag(FLAGS_scale);
   std::mt19937 rng(absl::GetFlag(FLAGS_seed));
   auto sleep_up_to = [&](int tenths) {
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
       static_cast<long long>(g.calls()), static_cast<long long>(h.calls()));
   for (const auto& ci : {*ci1, *ci2}) {
     absl::StatusOr<std::string> text =
-        concurrency::ReadFileToString(ci->path());
+        concurrency::io::ReadFileToString(ci->path());
     if (!text.ok()) Die(text.status());
     std::vector<absl::string_view> lines =
         absl::StrSplit(*text, '\n', absl::SkipEmpty());

@@ -7,7 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "concurrency/atomic_file.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/status_matchers.h"
@@ -41,7 +42,7 @@ struct Clock {
 };
 
 std::vector<std::string> Lines(const std::string& path) {
-  absl::StatusOr<std::string> text = concurrency::ReadFileToString(path);
+  absl::StatusOr<std::string> text = concurrency::io::ReadFileToString(path);
   EXPECT_THAT(text.status(), IsOk());
   std::vector<std::string> lines =
       absl::StrSplit(*text, '\n', absl::SkipEmpty());

@@ -1,0 +1,215 @@
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
+#include "concurrency/io/listener.h"
+#include "concurrency/io/posix_error.h"
+#include "concurrency/io/read_write.h"
+#include "concurrency/io/scoped_fd.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/testing/status_matchers.h"
+#include "tools/testing/temp_dir.h"
+
+namespace concurrency::io {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing_util::IsOk;
+using ::testing_util::ListDir;
+using ::testing_util::NewTempDir;
+using ::testing_util::StatusIs;
+
+bool IsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+TEST(ScopedFdTest, ClosesOnDestructionAndMovesOwnership) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ScopedFd write_end(fds[1]);
+  {
+    ScopedFd read_end(fds[0]);
+    ScopedFd moved = std::move(read_end);
+    EXPECT_FALSE(read_end.valid());
+    EXPECT_EQ(moved.get(), fds[0]);
+    EXPECT_TRUE(IsOpen(fds[0]));
+  }
+  EXPECT_FALSE(IsOpen(fds[0]));
+  int raw = write_end.Release();
+  EXPECT_FALSE(write_end.valid());
+  EXPECT_TRUE(IsOpen(raw));
+  write_end.Reset(raw);
+  EXPECT_THAT(write_end.Close("close the pipe"), IsOk());
+  EXPECT_FALSE(IsOpen(raw));
+}
+
+TEST(PosixErrorTest, NamesTheContextAndMapsTheCode) {
+  absl::Status s = PosixError("open /nope/x.csv", ENOENT);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound,
+                          HasSubstr("open /nope/x.csv: No such file")));
+  EXPECT_THAT(
+      PosixError("write /full", ENOSPC),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("write /full")));
+  EXPECT_THAT(PosixError("mystery", 0),
+              StatusIs(absl::StatusCode::kUnknown, HasSubstr("mystery")));
+}
+
+TEST(ReadWriteTest, WritesAndReadsEveryByteThroughAPipe) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ScopedFd read_end(fds[0]);
+  ScopedFd write_end(fds[1]);
+  // More than a pipe's 64 KiB buffer, so the writer sees partial writes
+  // while the reader drains.
+  std::string data(1 << 20, 'x');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  std::thread writer([&] {
+    EXPECT_THAT(WriteAll(write_end.get(), data, "pipe"), IsOk());
+    write_end.Reset();
+  });
+  absl::StatusOr<std::string> got = ReadAll(read_end.get(), "pipe");
+  writer.join();
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, data);
+}
+
+TEST(ReadWriteTest, ReadAllRefusesMoreThanItsLimit) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ScopedFd read_end(fds[0]);
+  ScopedFd write_end(fds[1]);
+  ASSERT_THAT(WriteAll(write_end.get(), std::string(100, 'a'), "pipe"), IsOk());
+  write_end.Reset();
+  EXPECT_THAT(ReadAll(read_end.get(), "small pipe", 10),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("small pipe: more than 10 bytes")));
+}
+
+TEST(ReadWriteTest, SendAllToAClosedPeerIsAnErrorNotSigpipe) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ScopedFd a(sv[0]);
+  ScopedFd b(sv[1]);
+  b.Reset();
+  EXPECT_THAT(SendAll(a.get(), "hello", "send to peer"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("send to peer")));
+}
+
+TEST(ReadWriteTest, SendAllOnAFullNonBlockingSocketSaysHowMuchWent) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  ScopedFd a(sv[0]);
+  ScopedFd b(sv[1]);
+  std::string big(8 << 20, 'z');
+  size_t sent = 0;
+  EXPECT_THAT(
+      SendAll(a.get(), big, "send", &sent),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("would block")));
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, big.size());
+}
+
+TEST(ListenerTest, AcceptsThenStopWakesABlockedAccept) {
+  absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
+  ASSERT_THAT(l, IsOk());
+  EXPECT_GT((*l)->port(), 0);
+  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>((*l)->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+      0);
+  absl::StatusOr<Connection> c = (*l)->Accept();
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT(c->peer, HasSubstr("127.0.0.1:"));
+  ASSERT_THAT(SendAll(client.get(), "ping", "client"), IsOk());
+  char buf[4];
+  ASSERT_EQ(read(c->fd.get(), buf, 4), 4);
+
+  // Stop from another thread while Accept is blocked (or about to block:
+  // either way it must return Cancelled, never hang).
+  std::thread stopper([&] { (*l)->Stop(); });
+  EXPECT_THAT((*l)->Accept(), StatusIs(absl::StatusCode::kCancelled));
+  stopper.join();
+  EXPECT_THAT((*l)->Accept(), StatusIs(absl::StatusCode::kCancelled));
+}
+
+TEST(ListenerTest, BadAddressIsNamed) {
+  EXPECT_THAT(Listener::Open("no.such.host.invalid", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no.such.host.invalid")));
+}
+
+TEST(FileUtilTest, SplitsPathsAndMakesDirectories) {
+  EXPECT_EQ(DirName("a/b/c.txt"), "a/b");
+  EXPECT_EQ(DirName("c.txt"), ".");
+  EXPECT_EQ(DirName("/c.txt"), "/");
+  EXPECT_EQ(BaseName("a/b/c.txt"), "c.txt");
+  std::string dir = NewTempDir("util");
+  ASSERT_THAT(MakeDirs(dir + "/x/y/z"), IsOk());
+  EXPECT_THAT(ListDir(dir + "/x/y"), ElementsAre("z"));
+  ASSERT_THAT(WriteFileAtomically(dir + "/f", "data"), IsOk());
+  EXPECT_THAT(MakeDirs(dir + "/f"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a directory")));
+  EXPECT_THAT(ReadFileToString(dir + "/missing"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/missing")));
+}
+
+TEST(AtomicFileTest, AppearsOnlyOnCommitAndNeverReplaces) {
+  std::string dir = NewTempDir("atomic");
+  absl::StatusOr<std::unique_ptr<AtomicFile>> f =
+      AtomicFile::Create(dir + "/out.txt");
+  ASSERT_THAT(f, IsOk());
+  ASSERT_THAT((*f)->Append("hello "), IsOk());
+  ASSERT_THAT((*f)->Append(std::string(300 << 10, 'w')), IsOk());
+  EXPECT_THAT(ListDir(dir), ElementsAre(BaseName((*f)->temp_path())));
+  ASSERT_THAT((*f)->Commit(), IsOk());
+  EXPECT_THAT(ListDir(dir), ElementsAre("out.txt"));
+  absl::StatusOr<std::string> got = ReadFileToString(dir + "/out.txt");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->size(), 6u + (300 << 10));
+  EXPECT_EQ((*f)->bytes_written(), got->size());
+  EXPECT_THAT((*f)->Append("more"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  EXPECT_THAT(WriteFileAtomically(dir + "/out.txt", "other"),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("out.txt already exists")));
+  EXPECT_THAT(ListDir(dir), ElementsAre("out.txt"));
+  ASSERT_THAT(WriteFileAtomically(dir + "/out.txt", "other",
+                                  AtomicFile::Mode::kReplace),
+              IsOk());
+  EXPECT_EQ(*ReadFileToString(dir + "/out.txt"), "other");
+}
+
+TEST(AtomicFileTest, AbandonedFileLeavesNothing) {
+  std::string dir = NewTempDir("abandon");
+  {
+    absl::StatusOr<std::unique_ptr<AtomicFile>> f =
+        AtomicFile::Create(dir + "/gone.txt");
+    ASSERT_THAT(f, IsOk());
+    ASSERT_THAT((*f)->Append("partial"), IsOk());
+  }
+  EXPECT_THAT(ListDir(dir), ElementsAre());
+  EXPECT_THAT(AtomicFile::Create(dir + "/"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(AtomicFile::Create(dir + "/no/such/dir/f"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("create ")));
+}
+
+}  // namespace
+}  // namespace concurrency::io

@@ -1,0 +1,43 @@
+// -----------------------------------------------------------------------------
+// File: read_write.h
+// -----------------------------------------------------------------------------
+//
+// ReadAll, WriteAll and SendAll: the one place where a descriptor is read to
+// its end or written in full. Each retries on EINTR and carries on after a
+// partial write, so callers never write that loop again.
+//
+// The descriptor is borrowed: these functions never close it. Errors are
+// PosixError statuses naming `context` (a path, or "send to client 7").
+//
+// SendAll is for sockets: it passes MSG_NOSIGNAL, so a peer that has gone
+// away gives an EPIPE status instead of killing the process with SIGPIPE. On a
+// non-blocking socket it returns Unavailable when the socket would block, with
+// `*sent` (if given) saying how many bytes went out first.
+#ifndef CONCURRENCY_IO_READ_WRITE_H_
+#define CONCURRENCY_IO_READ_WRITE_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace concurrency::io {
+
+// Reads from `fd` until end of file. Fails with the read's error, or with
+// ResourceExhausted when more than `max_bytes` arrive.
+absl::StatusOr<std::string> ReadAll(int fd, absl::string_view context,
+                                    size_t max_bytes = SIZE_MAX);
+
+// Writes every byte of `data` to `fd` (a file or pipe).
+absl::Status WriteAll(int fd, absl::string_view data,
+                      absl::string_view context);
+
+// Sends every byte of `data` on the socket `fd`, without SIGPIPE.
+absl::Status SendAll(int fd, absl::string_view data, absl::string_view context,
+                     size_t* sent = nullptr);
+
+}  // namespace concurrency::io
+
+#endif  // CONCURRENCY_IO_READ_WRITE_H_

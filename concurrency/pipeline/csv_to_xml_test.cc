@@ -1,0 +1,217 @@
+#include "concurrency/pipeline/csv_to_xml.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pugixml.hpp"
+#include "tools/testing/status_matchers.h"
+
+namespace concurrency::pipeline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing_util::IsOk;
+using ::testing_util::StatusIs;
+
+// Parses `xml` back and returns, per row, the (name, text) pairs.
+std::vector<std::vector<std::pair<std::string, std::string>>> ReadBack(
+    const std::string& xml) {
+  pugi::xml_document doc;
+  pugi::xml_parse_result r = doc.load_buffer(xml.data(), xml.size());
+  EXPECT_TRUE(r) << r.description() << "\n" << xml;
+  std::vector<std::vector<std::pair<std::string, std::string>>> rows;
+  for (pugi::xml_node row : doc.child("Data").children("Row")) {
+    rows.emplace_back();
+    for (pugi::xml_node cell : row.children()) {
+      rows.back().emplace_back(cell.name(), cell.text().get());
+    }
+  }
+  return rows;
+}
+
+TEST(CsvToXml, WritesTheTutorialLayout) {
+  absl::StatusOr<std::string> xml = CsvToXml("a,b\n1,2\n3,\n", "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  EXPECT_EQ(*xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Data>\n"
+            "\t<Row>\n\t\t<a>1</a>\n\t\t<b>2</b>\n\t</Row>\n"
+            "\t<Row>\n\t\t<a>3</a>\n\t\t<b />\n\t</Row>\n"
+            "</Data>\n");
+}
+
+TEST(CsvToXml, HeaderOnlyPageGivesNoRows) {
+  absl::StatusOr<std::string> xml = CsvToXml("date,open\r\n", "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  EXPECT_TRUE(ReadBack(*xml).empty());
+  EXPECT_THAT(*xml, HasSubstr("<Data>\n</Data>\n"));
+}
+
+TEST(CsvToXml, QuotedFieldsCommasNewlinesAndDoubledQuotes) {
+  absl::StatusOr<std::string> xml = CsvToXml(
+      "name,note\r\n\"Smith, J\",\"said \"\"hi\"\"\nand left\"\r\n\"\",x", "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  auto rows = ReadBack(*xml);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_THAT(rows[0], ElementsAre(std::pair<std::string, std::string>(
+                                       "name", "Smith, J"),
+                                   std::pair<std::string, std::string>(
+                                       "note", "said \"hi\"\nand left")));
+  EXPECT_EQ(rows[1][0].second, "");
+  EXPECT_EQ(rows[1][1].second, "x");
+}
+
+TEST(CsvToXml, EscapesMarkupInValues) {
+  absl::StatusOr<std::string> xml = CsvToXml("v\n\"a<b & c>d\"\n", "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  EXPECT_THAT(*xml, HasSubstr("<v>a&lt;b &amp; c&gt;d</v>"));
+  EXPECT_EQ(ReadBack(*xml)[0][0].second, "a<b & c>d");
+}
+
+TEST(CsvToXml, DropsUtf8BomAndKeepsUtf8Text) {
+  absl::StatusOr<std::string> xml = CsvToXml(
+      "\xEF\xBB\xBF"
+      "date,名称\n2020,苹果\n",
+      "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  auto rows = ReadBack(*xml);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0].first, "date");
+  EXPECT_EQ(rows[0][1].first, "名称");
+  EXPECT_EQ(rows[0][1].second, "苹果");
+}
+
+TEST(CsvToXml, SkipsBlankLinesAndAcceptsMissingFinalNewline) {
+  absl::StatusOr<std::string> xml = CsvToXml("a\n\n1\n\r\n2", "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  auto rows = ReadBack(*xml);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1][0].second, "2");
+}
+
+TEST(CsvToXml, SameOutputWhateverTheChunking) {
+  const std::string csv =
+      "\xEF\xBB\xBF"
+      "h1,h 2\r\n\"x,\"\"y\"\"\r\nz\",é\r\nplain,\"\"\r\n";
+  absl::StatusOr<std::string> whole = CsvToXml(csv, "t");
+  ASSERT_THAT(whole.status(), IsOk());
+  for (size_t step = 1; step <= 4; ++step) {
+    std::string out;
+    CsvToXmlConverter c("t", [&](absl::string_view b) {
+      out.append(b.data(), b.size());
+      return absl::OkStatus();
+    });
+    for (size_t i = 0; i < csv.size(); i += step) {
+      ASSERT_THAT(c.Feed(absl::string_view(csv).substr(i, step)), IsOk());
+    }
+    ASSERT_THAT(c.Finish(), IsOk());
+    EXPECT_EQ(out, *whole) << "chunk size " << step;
+  }
+}
+
+TEST(XmlElementNames, MakesValidUniqueDeterministicNames) {
+  std::vector<std::string> headers = {"date", "adj close", "52wk_high", "p&l",
+                                      "",     " open ",    "a.b",       "xmlns",
+                                      "date", "date_2",    "-x",        "a:b"};
+  EXPECT_THAT(
+      XmlElementNames(headers),
+      ElementsAre("date", "adj_close", "_52wk_high", "p_l", "column_5", "open",
+                  "a.b", "_xmlns", "date_2", "date_2_2", "_-x", "a_b"));
+  // Every name parses as an element.
+  for (const std::string& name : XmlElementNames(headers)) {
+    std::string doc = absl::StrCat("<", name, ">v</", name, ">");
+    pugi::xml_document d;
+    EXPECT_TRUE(d.load_string(doc.c_str())) << name;
+  }
+}
+
+TEST(CsvToXml, BadHeadersStillGiveWellFormedXml) {
+  absl::StatusOr<std::string> xml =
+      CsvToXml("adj close,52wk_high,p&l,\n1,2,3,4\n", "t");
+  ASSERT_THAT(xml.status(), IsOk());
+  auto rows = ReadBack(*xml);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][3].first, "column_4");
+}
+
+TEST(CsvToXml, RaggedRowIsAnErrorNamingTheLine) {
+  EXPECT_THAT(CsvToXml("a,b\n1,2\n3\n", "page 7").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("page 7: line 3: the record has 1 fields but "
+                                 "the header has 2")));
+  EXPECT_THAT(
+      CsvToXml("a,b\n1,2,3\n", "p").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
+}
+
+TEST(CsvToXml, PadOptionPadsShortRowsOnly) {
+  CsvToXmlOptions pad{RaggedRows::kPad};
+  absl::StatusOr<std::string> xml = CsvToXml("a,b\n1\n", "p", pad);
+  ASSERT_THAT(xml.status(), IsOk());
+  auto rows = ReadBack(*xml);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].size(), 2u);
+  EXPECT_EQ(rows[0][1].second, "");
+  EXPECT_THAT(CsvToXml("a,b\n1,2,3\n", "p", pad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(CsvToXml, InvalidUtf8NamesTheByteOffset) {
+  EXPECT_THAT(CsvToXml("a\nok\nb\xFFz\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 3: invalid UTF-8 byte 0xFF at byte "
+                                 "offset 6")));
+  EXPECT_THAT(
+      CsvToXml("a\n\xC0\xAF\n", "p").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("byte offset 2")));
+  EXPECT_THAT(CsvToXml("a\n\xED\xA0\x80\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("surrogate at byte offset 2")));
+  EXPECT_THAT(CsvToXml("a\nx\xE4\xB8", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("truncated UTF-8 sequence at byte offset 3")));
+  EXPECT_THAT(CsvToXml("a\nx\x01y\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("control character U+0001")));
+}
+
+TEST(CsvToXml, MalformedQuotingIsAnError) {
+  EXPECT_THAT(CsvToXml("a\nx\"y\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 2: quote inside an unquoted field")));
+  EXPECT_THAT(CsvToXml("a\n\"x\"y\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("text after the closing quote")));
+  EXPECT_THAT(CsvToXml("a\n1\n\"open\n\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("quoted field opened on line 3 is not "
+                                 "closed")));
+}
+
+TEST(CsvToXml, EmptyInputIsAnError) {
+  EXPECT_THAT(CsvToXml("", "page 2").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("page 2: the CSV is empty")));
+  EXPECT_THAT(CsvToXml("\n\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(CsvToXml, TheTutorialsBlankFirstRowDoesNotCrash) {
+  // The tutorial raised UnboundLocalError here and lost the queued pages.
+  absl::StatusOr<std::string> xml = CsvToXml("a,b\n\n1,2\n", "p");
+  ASSERT_THAT(xml.status(), IsOk());
+  EXPECT_EQ(ReadBack(*xml).size(), 1u);
+}
+
+TEST(CsvToXml, SinkErrorStopsTheConversion) {
+  CsvToXmlConverter c("p", [](absl::string_view) {
+    return absl::ResourceExhaustedError("disk full");
+  });
+  EXPECT_THAT(c.Feed("a\n1\n"), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+}  // namespace
+}  // namespace concurrency::pipeline

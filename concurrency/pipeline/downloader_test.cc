@@ -1,0 +1,293 @@
+#include "concurrency/pipeline/downloader.h"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "concurrency/http/loopback_http_server.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
+#include "concurrency/pipeline/prices.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/testing/refusing_port.h"
+#include "tools/testing/status_matchers.h"
+
+namespace concurrency::pipeline {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing_util::IsOk;
+using ::testing_util::StatusIs;
+
+// Records the waits between attempts instead of sleeping.
+struct Waits {
+  absl::Mutex mu;
+  std::vector<absl::Duration> waits;
+  std::function<void(absl::Duration)> Fn() {
+    return [this](absl::Duration d) {
+      absl::MutexLock l(&mu);
+      waits.push_back(d);
+    };
+  }
+};
+
+DownloaderOptions FastOptions(Waits* waits) {
+  DownloaderOptions o;
+  o.credentials = {"user", "secret-password"};
+  o.retry.max_attempts = 4;
+  o.retry.initial_backoff = absl::Milliseconds(100);
+  o.retry.jitter = 0;
+  o.sleep = waits->Fn();
+  return o;
+}
+
+// A handler that answers from a script, one response per request, then
+// repeats the last one.
+http::LoopbackHttpServer::Handler Script(std::vector<http::HttpResponse> script,
+                                         std::atomic<int>* calls) {
+  return [script, calls](const http::HttpRequest&) {
+    int i = calls->fetch_add(1);
+    return script[std::min<size_t>(i, script.size() - 1)];
+  };
+}
+
+http::HttpResponse Status(int code) {
+  http::HttpResponse r;
+  r.status = code;
+  return r;
+}
+
+http::HttpResponse Body(std::string body) {
+  http::HttpResponse r;
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(Downloader, FetchesWithBasicAuth) {
+  auto server = http::LoopbackHttpServer::Start(PriceFeedHandler(
+      {.user = "user", .password = "secret-password", .pages = 3}));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  absl::StatusOr<std::string> body =
+      d.Fetch((*server)->base_url() + "/prices.csv?page_size=10&page_number=2");
+  ASSERT_THAT(body.status(), IsOk());
+  EXPECT_EQ(*body, PricePageCsv(2, 10));
+  EXPECT_EQ(d.attempts(), 1);
+}
+
+TEST(Downloader, WrongPasswordIsNotRetriedAndNotPrinted) {
+  auto server = http::LoopbackHttpServer::Start(
+      PriceFeedHandler({.user = "user", .password = "other", .pages = 3}));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  std::string url = (*server)->base_url() + "/prices.csv?page_number=1";
+  absl::Status s = d.Fetch(url).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied,
+                          AllOf(HasSubstr(url), HasSubstr("HTTP 401"),
+                                HasSubstr("not retried"),
+                                Not(HasSubstr("secret-password")))));
+  EXPECT_EQ(d.attempts(), 1);
+  EXPECT_TRUE(waits.waits.empty());
+}
+
+TEST(Downloader, MissingPageIsNotFoundAtOnce) {
+  std::atomic<int> calls{0};
+  auto server = http::LoopbackHttpServer::Start(Script({Status(404)}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  EXPECT_THAT(d.Fetch((*server)->base_url() + "/p?page_number=99").status(),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("page_number=99: HTTP 404")));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(Downloader, RetriesServerErrorsWithExponentialBackoff) {
+  std::atomic<int> calls{0};
+  auto server = http::LoopbackHttpServer::Start(
+      Script({Status(500), Status(503), Body("ok")}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  absl::StatusOr<std::string> body = d.Fetch((*server)->base_url() + "/x");
+  ASSERT_THAT(body.status(), IsOk());
+  EXPECT_EQ(*body, "ok");
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_THAT(waits.waits,
+              ElementsAre(absl::Milliseconds(100), absl::Milliseconds(200)));
+}
+
+TEST(Downloader, JitterKeepsWaitsWithinItsBounds) {
+  std::atomic<int> calls{0};
+  auto server = http::LoopbackHttpServer::Start(Script({Status(502)}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  DownloaderOptions o = FastOptions(&waits);
+  o.retry.jitter = 0.5;
+  o.retry.max_attempts = 6;
+  o.retry.max_backoff = absl::Milliseconds(400);
+  Downloader d(o);
+  EXPECT_THAT(d.Fetch((*server)->base_url() + "/x").status(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("gave up after 6 attempts; the last got "
+                                 "HTTP 502")));
+  ASSERT_EQ(waits.waits.size(), 5u);
+  const absl::Duration base[] = {
+      absl::Milliseconds(100), absl::Milliseconds(200), absl::Milliseconds(400),
+      absl::Milliseconds(400), absl::Milliseconds(400)};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_GE(waits.waits[i], base[i] * 0.5) << i;
+    EXPECT_LE(waits.waits[i], base[i] * 1.5) << i;
+  }
+  EXPECT_EQ(calls.load(), 6);
+}
+
+TEST(Downloader, HonoursRetryAfter) {
+  std::atomic<int> calls{0};
+  http::HttpResponse busy = Status(429);
+  busy.headers.emplace_back("Retry-After", "3");
+  auto server =
+      http::LoopbackHttpServer::Start(Script({busy, Body("ok")}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  ASSERT_THAT(d.Fetch((*server)->base_url() + "/x").status(), IsOk());
+  EXPECT_THAT(waits.waits, ElementsAre(absl::Seconds(3)));
+}
+
+TEST(Downloader, RetryAfterBeyondTheLimitEndsRetries) {
+  std::atomic<int> calls{0};
+  http::HttpResponse busy = Status(503);
+  busy.headers.emplace_back("Retry-After", "3600");
+  auto server =
+      http::LoopbackHttpServer::Start(Script({busy, Body("ok")}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  EXPECT_THAT(d.Fetch((*server)->base_url() + "/x").status(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("asked to retry after 1h")));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(Downloader, SlowResponseTimesOut) {
+  std::atomic<int> calls{0};
+  http::HttpResponse slow = Body("late");
+  slow.delay = absl::Seconds(30);
+  auto server = http::LoopbackHttpServer::Start(Script({slow}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  DownloaderOptions o = FastOptions(&waits);
+  o.timeout = absl::Milliseconds(200);
+  o.retry.max_attempts = 2;
+  Downloader d(o);
+  EXPECT_THAT(d.Fetch((*server)->base_url() + "/x").status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("gave up after 2 attempts")));
+}
+
+TEST(Downloader, TruncatedBodyIsNeverData) {
+  std::atomic<int> calls{0};
+  http::HttpResponse cut = Body(std::string(10000, 'x'));
+  cut.truncate_body_at = 4000;
+  auto server = http::LoopbackHttpServer::Start(Script({cut}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  EXPECT_THAT(d.Fetch((*server)->base_url() + "/x").status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("gave up after 4 attempts")));
+  EXPECT_EQ(calls.load(), 4);
+}
+
+TEST(Downloader, TruncatedOnceThenWhole) {
+  std::atomic<int> calls{0};
+  http::HttpResponse cut = Body("0123456789");
+  cut.truncate_body_at = 3;
+  auto server = http::LoopbackHttpServer::Start(
+      Script({cut, Body("0123456789")}, &calls));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  absl::StatusOr<std::string> body = d.Fetch((*server)->base_url() + "/x");
+  ASSERT_THAT(body.status(), IsOk());
+  EXPECT_EQ(*body, "0123456789");
+}
+
+TEST(Downloader, ServerDownIsUnavailableAfterTheAttempts) {
+  testing_util::RefusingPort down;
+  const int port = down.port();
+  ASSERT_NE(port, 0);
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  EXPECT_THAT(d.Fetch(absl::StrCat("http://127.0.0.1:", port, "/x")).status(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("gave up after 4 attempts")));
+}
+
+TEST(Downloader, ManyThreadsFetchAtOnce) {
+  auto server = http::LoopbackHttpServer::Start(PriceFeedHandler(
+      {.user = "user", .password = "secret-password", .pages = 40}));
+  ASSERT_THAT(server.status(), IsOk());
+  Waits waits;
+  Downloader d(FastOptions(&waits));
+  std::vector<std::thread> threads;
+  std::vector<std::string> bodies(40);
+  for (int i = 0; i < 40; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<std::string> b =
+          d.Fetch(absl::StrCat((*server)->base_url(),
+                               "/prices.csv?page_size=20&page_number=", i + 1));
+      if (b.ok()) bodies[i] = *b;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(bodies[i], PricePageCsv(i + 1, 20)) << i;
+}
+
+TEST(Credentials, FlagsThenFileThenEnvironment) {
+  setenv("PIPELINE_USER", "env-user", 1);
+  setenv("PIPELINE_PASSWORD", "env-pass", 1);
+  std::string file = ::testing::TempDir() + "/creds";
+  ASSERT_THAT(io::WriteFileAtomically(file, "file-user:file:pass\n",
+                                      io::AtomicFile::Mode::kReplace),
+              IsOk());
+  absl::StatusOr<Credentials> c = LoadCredentials("u", "p", file);
+  ASSERT_THAT(c.status(), IsOk());
+  EXPECT_EQ(c->user, "u");
+  c = LoadCredentials("", "", file);
+  ASSERT_THAT(c.status(), IsOk());
+  EXPECT_EQ(c->user, "file-user");
+  EXPECT_EQ(c->password, "file:pass");
+  c = LoadCredentials("", "", "");
+  ASSERT_THAT(c.status(), IsOk());
+  EXPECT_EQ(c->user, "env-user");
+  EXPECT_EQ(c->password, "env-pass");
+  ASSERT_THAT(
+      io::WriteFileAtomically(file, "no colon", io::AtomicFile::Mode::kReplace),
+      IsOk());
+  EXPECT_THAT(LoadCredentials("", "", file).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(file)));
+  EXPECT_THAT(LoadCredentials("", "", file + ".missing").status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(RedactUrl, DropsUserinfo) {
+  EXPECT_EQ(RedactUrl("http://u:p@host:1/a?b=c@d"), "http://host:1/a?b=c@d");
+  EXPECT_EQ(RedactUrl("http://host/a@b"), "http://host/a@b");
+}
+
+}  // namespace
+}  // namespace concurrency::pipeline

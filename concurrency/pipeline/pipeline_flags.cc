@@ -1,0 +1,155 @@
+#include "concurrency/pipeline/pipeline_flags.h"
+
+#include <stdlib.h>
+
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
+#include "concurrency/pipeline/prices.h"
+
+ABSL_FLAG(std::string, url, "",
+          "Page URL template: {page} (or %s) is the page number, {page_size} "
+          "the page size. Empty: serve the built-in demo price feed on "
+          "127.0.0.1.");
+ABSL_FLAG(int, pages, 14, "Pages to download: 1..pages.");
+ABSL_FLAG(int, page_size, 100, "Rows per page ({page_size} in --url).");
+ABSL_FLAG(int, batch, 2, "XML files per .tgz archive.");
+ABSL_FLAG(std::string, out_dir, "",
+          "Output directory. Empty: a fresh pipeline_out/<lesson>-<time>.");
+ABSL_FLAG(int, download_threads, 8, "Concurrent downloads.");
+ABSL_FLAG(int, retries, 4,
+          "Retries per page after the first attempt (connection errors, "
+          "timeouts, truncated bodies, HTTP 408/429/5xx).");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "Time limit of one download attempt.");
+ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
+          "Time limit to connect.");
+ABSL_FLAG(std::string, user, "",
+          "HTTP basic auth user (else --credentials_file, else "
+          "$PIPELINE_USER).");
+ABSL_FLAG(std::string, password, "",
+          "HTTP basic auth password (visible in `ps`: prefer "
+          "--credentials_file or $PIPELINE_PASSWORD).");
+ABSL_FLAG(std::string, credentials_file, "",
+          "File holding one line user:password.");
+ABSL_FLAG(std::string, ragged, "error",
+          "Records whose field count differs from the header's: 'error' "
+          "fails the page, 'pad' pads short records with empty elements.");
+ABSL_FLAG(int, gzip_level, 6, "gzip level of the archives, 0-9.");
+ABSL_FLAG(int, tar_threads, 2, "Archives written at once.");
+ABSL_FLAG(bool, fsync_xml, true,
+          "fsync each XML file before it takes its name. Off: still safe "
+          "against a killed process; on power loss an unarchived page's XML "
+          "may be partial. Archives are always fsynced.");
+ABSL_FLAG(absl::Duration, demo_delay, absl::Milliseconds(20),
+          "Demo feed only: latency added to each response.");
+ABSL_FLAG(bool, quiet, false, "Print only the summary.");
+
+namespace concurrency::pipeline {
+namespace {
+
+std::string RandomToken() {
+  absl::BitGen rng;
+  return absl::StrFormat("%016x", absl::Uniform<uint64_t>(rng));
+}
+
+}  // namespace
+
+void ParsePipelineCommandLine(int argc, char** argv, absl::string_view usage) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "concurrency/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(usage);
+  absl::ParseCommandLine(argc, argv);
+}
+
+absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view lesson) {
+  PipelineSetup setup;
+  PipelineOptions& p = setup.pipeline;
+  p.pages = absl::GetFlag(FLAGS_pages);
+  p.page_size = absl::GetFlag(FLAGS_page_size);
+  p.batch = absl::GetFlag(FLAGS_batch);
+  p.download_threads = absl::GetFlag(FLAGS_download_threads);
+  p.gzip_level = absl::GetFlag(FLAGS_gzip_level);
+  p.tar_threads = absl::GetFlag(FLAGS_tar_threads);
+  p.fsync_xml = absl::GetFlag(FLAGS_fsync_xml);
+  std::string ragged = absl::GetFlag(FLAGS_ragged);
+  if (ragged == "error") {
+    p.csv.ragged = RaggedRows::kError;
+  } else if (ragged == "pad") {
+    p.csv.ragged = RaggedRows::kPad;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ragged=", ragged, ": expected 'error' or 'pad'"));
+  }
+  if (!absl::GetFlag(FLAGS_quiet)) {
+    p.log = [](absl::string_view line) {
+      std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()),
+                   line.data());
+      std::fflush(stdout);
+    };
+  }
+
+  DownloaderOptions& d = setup.download;
+  d.timeout = absl::GetFlag(FLAGS_timeout);
+  d.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+  if (absl::GetFlag(FLAGS_retries) < 0) {
+    return absl::InvalidArgumentError("--retries must be >= 0");
+  }
+  d.retry.max_attempts = absl::GetFlag(FLAGS_retries) + 1;
+  d.log = p.log;
+
+  p.url_template = absl::GetFlag(FLAGS_url);
+  if (p.url_template.empty()) {
+    Credentials demo{"demo", RandomToken()};
+    absl::StatusOr<std::unique_ptr<http::LoopbackHttpServer>> feed =
+        http::LoopbackHttpServer::Start(
+            PriceFeedHandler({.user = demo.user,
+                              .password = demo.password,
+                              .pages = p.pages,
+                              .default_page_size = p.page_size,
+                              .delay = absl::GetFlag(FLAGS_demo_delay)}));
+    if (!feed.ok()) return feed.status();
+    setup.demo_feed = std::move(*feed);
+    p.url_template = absl::StrCat(
+        setup.demo_feed->base_url(),
+        "/prices.csv?ticker=AAPL&hide_paging=true&page_size={page_size}"
+        "&page_number={page}");
+    d.credentials = demo;
+    std::printf(
+        "no --url: serving the demo price feed on %s (random "
+        "credentials, %s per response)\n",
+        setup.demo_feed->base_url().c_str(),
+        absl::FormatDuration(absl::GetFlag(FLAGS_demo_delay)).c_str());
+  } else {
+    absl::StatusOr<Credentials> c = LoadCredentials(
+        absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_password),
+        absl::GetFlag(FLAGS_credentials_file));
+    if (!c.ok()) return c.status();
+    d.credentials = *c;
+  }
+
+  p.out_dir = absl::GetFlag(FLAGS_out_dir);
+  if (p.out_dir.empty()) {
+    const char* base = getenv("BUILD_WORKING_DIRECTORY");
+    p.out_dir = absl::StrCat(
+        base != nullptr ? base : ".", "/pipeline_out/", lesson, "-",
+        absl::FormatTime("%Y%m%dT%H%M%E3SZ", absl::Now(), absl::UTCTimeZone()));
+  }
+  if (absl::Status s = io::MakeDirs(p.out_dir); !s.ok()) return s;
+  return setup;
+}
+
+}  // namespace concurrency::pipeline

@@ -1,0 +1,102 @@
+#include "concurrency/pipeline/prices.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+
+namespace concurrency::pipeline {
+namespace {
+
+constexpr absl::string_view kHeader =
+    "date,open,high,low,close,volume,ex_dividend,split_ratio,adj_open,"
+    "adj_high,adj_low,adj_close,adj_volume";
+
+uint64_t SplitMix64(uint64_t x) {
+  uint64_t z = x + 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Python: splitmix64(g*16+k) / 2**64, the integer rounded to a double first.
+double U(int64_t g, int k) {
+  return static_cast<double>(SplitMix64(static_cast<uint64_t>(g) * 16 + k)) /
+         18446744073709551616.0;
+}
+
+}  // namespace
+
+std::string PriceRow(int64_t g) {
+  double close =
+      100.0 + 40.0 * std::sin(static_cast<double>(g) / 37.0) + 10.0 * U(g, 0);
+  double open = close * (1.0 + (U(g, 1) - 0.5) * 0.04);
+  double high = std::max(open, close) * (1.0 + 0.02 * U(g, 2));
+  double low = std::min(open, close) * (1.0 - 0.02 * U(g, 3));
+  int64_t volume = 1000000 + static_cast<int64_t>(U(g, 4) * 49000000);
+  double exd = g % 63 == 0 ? 0.82 : 0.0;
+  absl::CivilDay day = absl::CivilDay(2020, 7, 10) - (g % 36500);
+  return absl::StrFormat(
+      "%04d-%02d-%02d,%.2f,%.2f,%.2f,%.2f,%d.0,%.2f,1.0,%.4f,%.4f,%.4f,%.4f,%d."
+      "0",
+      day.year(), day.month(), day.day(), open, high, low, close, volume, exd,
+      open * 0.98, high * 0.98, low * 0.98, close * 0.98, volume);
+}
+
+std::string PricePageCsv(int64_t page, int64_t size) {
+  std::string out(kHeader);
+  out.push_back('\n');
+  for (int64_t g = (page - 1) * size; g < page * size; ++g) {
+    absl::StrAppend(&out, PriceRow(g), "\n");
+  }
+  return out;
+}
+
+http::LoopbackHttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
+  std::string expected = absl::StrCat(
+      "Basic ",
+      absl::Base64Escape(absl::StrCat(options.user, ":", options.password)));
+  return [options, expected](const http::HttpRequest& request) {
+    http::HttpResponse r;
+    r.delay = options.delay;
+    if (request.path != "/prices.csv") {
+      r.status = 404;
+      return r;
+    }
+    int64_t page = 1, size = options.default_page_size;
+    for (absl::string_view kv : absl::StrSplit(request.query, '&')) {
+      std::pair<absl::string_view, absl::string_view> p =
+          absl::StrSplit(kv, absl::MaxSplits('=', 1));
+      bool ok = true;
+      if (p.first == "page_number") ok = absl::SimpleAtoi(p.second, &page);
+      if (p.first == "page_size") ok = absl::SimpleAtoi(p.second, &size);
+      if (!ok) {
+        r.status = 400;
+        return r;
+      }
+    }
+    auto auth = request.headers.find("authorization");
+    bool open_feed = options.user.empty() && options.password.empty();
+    if (!open_feed &&
+        (auth == request.headers.end() || auth->second != expected)) {
+      r.status = 401;
+      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"prices\"");
+      return r;
+    }
+    if (page < 1 || page > options.pages || size < 1 || size > 1000000) {
+      r.status = 404;
+      return r;
+    }
+    r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
+    r.body = PricePageCsv(page, size);
+    return r;
+  };
+}
+
+}  // namespace concurrency::pipeline

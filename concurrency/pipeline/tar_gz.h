@@ -1,0 +1,98 @@
+// TarGzWriter and ReadTarGz: gzip-compressed POSIX ustar archives, written
+// crash-safely and read back with checks.
+//
+// The writer streams: members go through zlib's deflate straight into an
+// io::AtomicFile (atomic_file.h), so the archive appears under its final name
+// only when complete and durable, and memory does not depend on member sizes.
+// Members are regular files with a ustar header; a name longer than 100
+// bytes (or a size beyond ustar's 8 GiB) gets a pax extended header first, as
+// GNU tar, bsdtar and Python's tarfile expect. Owners are uid/gid 0 with no
+// names, so the archive depends only on names, contents, modes and times.
+// The archive ends with two zero blocks and is padded to 10240 bytes, as tar
+// does.
+//
+// An archive with no members is never left behind (the tutorial's rule):
+// `Commit()` then discards the temporary file and reports `written() ==
+// false`.
+//
+// Errors name the archive and the member. Not thread-safe.
+#ifndef CONCURRENCY_TAR_GZ_H_
+#define CONCURRENCY_TAR_GZ_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
+
+namespace concurrency::pipeline {
+
+struct TarGzOptions {
+  int level = 6;  // gzip's default, as `tar czf` uses
+  io::AtomicFile::Mode mode = io::AtomicFile::Mode::kNoReplace;
+};
+
+class TarGzWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<TarGzWriter>> Create(
+      std::string path, TarGzOptions options = {});
+  ~TarGzWriter();
+  TarGzWriter(const TarGzWriter&) = delete;
+  TarGzWriter& operator=(const TarGzWriter&) = delete;
+
+  // Adds a regular file `name` holding `data`.
+  absl::Status AddMember(absl::string_view name, absl::string_view data,
+                         absl::Time mtime, uint32_t mode = 0644);
+
+  // Adds the file at `path` under the member name `name`, with its mtime and
+  // permission bits, streaming it. A file that changes size while being read
+  // is an error.
+  absl::Status AddFile(const std::string& path, absl::string_view name);
+
+  // Finishes the archive and makes it durable under its final name; with no
+  // members, drops it instead.
+  absl::Status Commit();
+
+  int members() const { return members_; }
+  bool written() const { return written_; }
+  const std::string& path() const { return file_->path(); }
+
+ private:
+  TarGzWriter(std::unique_ptr<io::AtomicFile> file, int level);
+  absl::Status WriteHeader(absl::string_view name, uint64_t size, int64_t mtime,
+                           uint32_t mode, char type);
+  absl::Status Write(absl::string_view bytes);
+  absl::Status Deflate(absl::string_view bytes, int flush);
+  absl::Status Fail(absl::Status status);
+
+  std::unique_ptr<io::AtomicFile> file_;
+  struct Zlib;
+  std::unique_ptr<Zlib> z_;
+  std::string out_;
+  uint64_t tar_bytes_ = 0;
+  int members_ = 0;
+  bool written_ = false;
+  bool failed_ = false;
+};
+
+struct TarMember {
+  std::string name;
+  std::string data;
+  uint32_t mode = 0;
+  int64_t mtime = 0;
+};
+
+// Reads every regular-file member of a .tar.gz. Fails, naming the archive and
+// the offset, on a bad gzip stream (including a truncated one), a bad header
+// checksum or a truncated member.
+absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path);
+
+}  // namespace concurrency::pipeline
+
+#endif  // CONCURRENCY_TAR_GZ_H_

@@ -1,0 +1,207 @@
+#include "concurrency/pipeline/tar_gz.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
+#include "concurrency/process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/testing/status_matchers.h"
+#include "tools/testing/temp_dir.h"
+
+namespace concurrency::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+using ::testing_util::IsOk;
+using ::testing_util::ListDir;
+using ::testing_util::NewTempDir;
+using ::testing_util::StatusIs;
+
+const std::string kLongName =
+    absl::StrCat(std::string(60, 'd'), "/", std::string(90, 'f'), ".xml");
+
+std::string BinaryData() {
+  std::string s;
+  for (int i = 0; i < 5000; ++i) s.push_back(static_cast<char>(i * 7));
+  return s;
+}
+
+absl::Status WriteSample(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<TarGzWriter>> w = TarGzWriter::Create(path);
+  if (!w.ok()) return w.status();
+  absl::Time t = absl::FromUnixSeconds(1600000000);
+  if (auto s = (*w)->AddMember("data1.xml", "<Data>\n</Data>\n", t); !s.ok())
+    return s;
+  if (auto s = (*w)->AddMember("empty.xml", "", t); !s.ok()) return s;
+  if (auto s = (*w)->AddMember(kLongName, BinaryData(), t, 0600); !s.ok())
+    return s;
+  return (*w)->Commit();
+}
+
+TEST(TarGz, RoundTripsThroughOurReader) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  absl::StatusOr<std::vector<TarMember>> m = ReadTarGz(path);
+  ASSERT_THAT(m.status(), IsOk());
+  ASSERT_EQ(m->size(), 3u);
+  EXPECT_EQ((*m)[0].name, "data1.xml");
+  EXPECT_EQ((*m)[0].data, "<Data>\n</Data>\n");
+  EXPECT_EQ((*m)[0].mtime, 1600000000);
+  EXPECT_EQ((*m)[0].mode, 0644u);
+  EXPECT_EQ((*m)[1].data, "");
+  EXPECT_EQ((*m)[2].name, kLongName);
+  EXPECT_EQ((*m)[2].data, BinaryData());
+  EXPECT_EQ((*m)[2].mode, 0600u);
+  EXPECT_THAT(ListDir(dir), UnorderedElementsAre("a.tgz"));
+}
+
+TEST(TarGz, SameMembersGiveSameBytes) {
+  std::string dir = NewTempDir("tar");
+  ASSERT_THAT(WriteSample(dir + "/1.tgz"), IsOk());
+  ASSERT_THAT(WriteSample(dir + "/2.tgz"), IsOk());
+  EXPECT_EQ(*io::ReadFileToString(dir + "/1.tgz"),
+            *io::ReadFileToString(dir + "/2.tgz"));
+}
+
+// GNU tar, bsdtar and Python's tarfile each extract the archive; every member
+// must come back byte-identical. tools/bazel installs all three.
+TEST(TarGz, OtherToolsReadItBackByteIdentical) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  const std::vector<std::string> commands = {
+      "tar -xzf " + path + " -C ",
+      "bsdtar -xzf " + path + " -C ",
+      "python3 -c 'import sys,tarfile; "
+      "tarfile.open(sys.argv[1]).extractall(sys.argv[2])' " +
+          path + " ",
+  };
+  for (const std::string& command : commands) {
+    std::string out = NewTempDir("tar");
+    ASSERT_EQ(system((command + out + " 2>&1").c_str()), 0) << command;
+    EXPECT_EQ(*io::ReadFileToString(out + "/data1.xml"), "<Data>\n</Data>\n")
+        << command;
+    EXPECT_EQ(*io::ReadFileToString(out + "/empty.xml"), "") << command;
+    absl::StatusOr<std::string> big =
+        io::ReadFileToString(out + "/" + kLongName);
+    ASSERT_THAT(big.status(), IsOk()) << command;
+    EXPECT_EQ(*big, BinaryData()) << command;
+  }
+  // GNU tar's own listing agrees on names (the long one came through pax).
+  std::string listing;
+  FILE* p = popen(("tar -tzf " + path).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) listing += buf;
+  EXPECT_EQ(pclose(p), 0);
+  EXPECT_EQ(listing, absl::StrCat("data1.xml\nempty.xml\n", kLongName, "\n"));
+}
+
+TEST(TarGz, HeaderChecksumIsValidAndChecked) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  // Decompress, flip one byte of the first header's name, recompress.
+  gzFile in = gzopen(path.c_str(), "rb");
+  std::string tar(1 << 20, '\0');
+  int n = gzread(in, tar.data(), static_cast<unsigned>(tar.size()));
+  gzclose(in);
+  ASSERT_GT(n, 0);
+  tar.resize(static_cast<size_t>(n));
+  ASSERT_EQ(tar.size() % 10240, 0u);
+  tar[0] = 'D';
+  std::string bad = dir + "/bad.tgz";
+  gzFile out = gzopen(bad.c_str(), "wb");
+  gzwrite(out, tar.data(), static_cast<unsigned>(tar.size()));
+  gzclose(out);
+  EXPECT_THAT(ReadTarGz(bad).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("bad tar header checksum at offset 0")));
+}
+
+TEST(TarGz, TruncatedArchiveIsDataLoss) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  std::string bytes = *io::ReadFileToString(path);
+  std::string cut = dir + "/cut.tgz";
+  ASSERT_THAT(io::WriteFileAtomically(cut, bytes.substr(0, bytes.size() - 20)),
+              IsOk());
+  EXPECT_THAT(ReadTarGz(cut).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut.tgz")));
+}
+
+TEST(TarGz, ArchiveWithNoMembersIsNotLeftBehind) {
+  std::string dir = NewTempDir("tar");
+  absl::StatusOr<std::unique_ptr<TarGzWriter>> w =
+      TarGzWriter::Create(dir + "/none.tgz");
+  ASSERT_THAT(w.status(), IsOk());
+  ASSERT_THAT((*w)->Commit(), IsOk());
+  EXPECT_FALSE((*w)->written());
+  EXPECT_THAT(ListDir(dir), IsEmpty());
+}
+
+TEST(TarGz, DoesNotOverwriteAnExistingArchive) {
+  std::string dir = NewTempDir("tar");
+  ASSERT_THAT(WriteSample(dir + "/a.tgz"), IsOk());
+  std::string before = *io::ReadFileToString(dir + "/a.tgz");
+  absl::StatusOr<std::unique_ptr<TarGzWriter>> w =
+      TarGzWriter::Create(dir + "/a.tgz");
+  ASSERT_THAT(w.status(), IsOk());
+  ASSERT_THAT((*w)->AddMember("x", "y", absl::Now()), IsOk());
+  EXPECT_THAT((*w)->Commit(), StatusIs(absl::StatusCode::kAlreadyExists,
+                                       HasSubstr("a.tgz already exists")));
+  EXPECT_EQ(*io::ReadFileToString(dir + "/a.tgz"), before);
+  EXPECT_THAT(ListDir(dir), UnorderedElementsAre("a.tgz"));
+}
+
+// A full disk, simulated with RLIMIT_FSIZE in a child process, at several
+// points of the write: the archive fails with an error and nothing is left
+// under any name.
+TEST(TarGz, FailingWritesLeaveNothingBehind) {
+  for (rlim_t limit : {rlim_t{0}, rlim_t{100}, rlim_t{4000}}) {
+    std::string dir = NewTempDir("tar");
+    std::string path = dir + "/a.tgz";
+    auto child = RunInProcess([&]() -> int {
+      signal(SIGXFSZ, SIG_IGN);
+      rlimit rl{limit, limit};
+      setrlimit(RLIMIT_FSIZE, &rl);
+      absl::StatusOr<std::unique_ptr<TarGzWriter>> w =
+          TarGzWriter::Create(path);
+      if (!w.ok()) return 100;
+      std::string big(1 << 20, 'x');
+      for (int i = 0; i < 8; ++i) {
+        // Random-ish data so that it does not compress below the limit.
+        for (size_t k = 0; k < big.size(); ++k)
+          big[k] = static_cast<char>(
+              (k * 2654435761u + static_cast<unsigned>(i)) >> 13);
+        if (!(*w)->AddMember(absl::StrCat("m", i), big, absl::Now()).ok())
+          return 1;
+      }
+      absl::Status s = (*w)->Commit();
+      return s.ok() ? 0 : static_cast<int>(s.code());
+    });
+    ASSERT_THAT(child.status(), IsOk());
+    absl::StatusOr<int> code = child->Get();
+    ASSERT_THAT(code.status(), IsOk());
+    EXPECT_NE(*code, 0) << "limit " << limit;
+    EXPECT_THAT(ListDir(dir), IsEmpty()) << "limit " << limit;
+  }
+}
+
+}  // namespace
+}  // namespace concurrency::pipeline

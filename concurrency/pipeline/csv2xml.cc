@@ -1,7 +1,8 @@
 // Converts one CSV file to the tutorial's XML, streaming: memory stays the
 // same for any input size. The XML appears under --out only when complete.
 //
-//   bazel run -c opt //concurrency/pipeline:csv2xml -- --in=prices.csv --out=prices.xml
+//   bazel run -c opt //concurrency/pipeline:csv2xml -- --in=prices.csv
+//   --out=prices.xml
 #include <sys/resource.h>
 
 #include <cstdio>

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "concurrency/http/loopback_http_server.h"
+#include "concurrency/http/misbehaving_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/prices.h"
@@ -52,29 +52,29 @@ DownloaderOptions FastOptions(Waits* waits) {
 
 // A handler that answers from a script, one response per request, then
 // repeats the last one.
-http::LoopbackHttpServer::Handler Script(std::vector<http::HttpResponse> script,
-                                         std::atomic<int>* calls) {
+http::MisbehavingServer::Script Script(
+    std::vector<http::ScriptedResponse> script, std::atomic<int>* calls) {
   return [script, calls](const http::HttpRequest&) {
     int i = calls->fetch_add(1);
     return script[std::min<size_t>(i, script.size() - 1)];
   };
 }
 
-http::HttpResponse Status(int code) {
-  http::HttpResponse r;
-  r.status = code;
+http::ScriptedResponse Status(int code) {
+  http::ScriptedResponse r;
+  r.response.status = code;
   return r;
 }
 
-http::HttpResponse Body(std::string body) {
-  http::HttpResponse r;
-  r.body = std::move(body);
+http::ScriptedResponse Body(std::string body) {
+  http::ScriptedResponse r;
+  r.response.body = std::move(body);
   return r;
 }
 
 TEST(Downloader, FetchesWithBasicAuth) {
-  auto server = http::LoopbackHttpServer::Start(PriceFeedHandler(
-      {.user = "user", .password = "secret-password", .pages = 3}));
+  auto server = StartPriceFeed(
+      {.user = "user", .password = "secret-password", .pages = 3});
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -86,8 +86,8 @@ TEST(Downloader, FetchesWithBasicAuth) {
 }
 
 TEST(Downloader, WrongPasswordIsNotRetriedAndNotPrinted) {
-  auto server = http::LoopbackHttpServer::Start(
-      PriceFeedHandler({.user = "user", .password = "other", .pages = 3}));
+  auto server =
+      StartPriceFeed({.user = "user", .password = "other", .pages = 3});
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -103,7 +103,7 @@ TEST(Downloader, WrongPasswordIsNotRetriedAndNotPrinted) {
 
 TEST(Downloader, MissingPageIsNotFoundAtOnce) {
   std::atomic<int> calls{0};
-  auto server = http::LoopbackHttpServer::Start(Script({Status(404)}, &calls));
+  auto server = http::MisbehavingServer::Start(Script({Status(404)}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -115,7 +115,7 @@ TEST(Downloader, MissingPageIsNotFoundAtOnce) {
 
 TEST(Downloader, RetriesServerErrorsWithExponentialBackoff) {
   std::atomic<int> calls{0};
-  auto server = http::LoopbackHttpServer::Start(
+  auto server = http::MisbehavingServer::Start(
       Script({Status(500), Status(503), Body("ok")}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
@@ -130,7 +130,7 @@ TEST(Downloader, RetriesServerErrorsWithExponentialBackoff) {
 
 TEST(Downloader, JitterKeepsWaitsWithinItsBounds) {
   std::atomic<int> calls{0};
-  auto server = http::LoopbackHttpServer::Start(Script({Status(502)}, &calls));
+  auto server = http::MisbehavingServer::Start(Script({Status(502)}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   DownloaderOptions o = FastOptions(&waits);
@@ -155,10 +155,10 @@ TEST(Downloader, JitterKeepsWaitsWithinItsBounds) {
 
 TEST(Downloader, HonoursRetryAfter) {
   std::atomic<int> calls{0};
-  http::HttpResponse busy = Status(429);
-  busy.headers.emplace_back("Retry-After", "3");
+  http::ScriptedResponse busy = Status(429);
+  busy.response.headers.emplace_back("Retry-After", "3");
   auto server =
-      http::LoopbackHttpServer::Start(Script({busy, Body("ok")}, &calls));
+      http::MisbehavingServer::Start(Script({busy, Body("ok")}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -168,10 +168,10 @@ TEST(Downloader, HonoursRetryAfter) {
 
 TEST(Downloader, RetryAfterBeyondTheLimitEndsRetries) {
   std::atomic<int> calls{0};
-  http::HttpResponse busy = Status(503);
-  busy.headers.emplace_back("Retry-After", "3600");
+  http::ScriptedResponse busy = Status(503);
+  busy.response.headers.emplace_back("Retry-After", "3600");
   auto server =
-      http::LoopbackHttpServer::Start(Script({busy, Body("ok")}, &calls));
+      http::MisbehavingServer::Start(Script({busy, Body("ok")}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -183,9 +183,9 @@ TEST(Downloader, RetryAfterBeyondTheLimitEndsRetries) {
 
 TEST(Downloader, SlowResponseTimesOut) {
   std::atomic<int> calls{0};
-  http::HttpResponse slow = Body("late");
+  http::ScriptedResponse slow = Body("late");
   slow.delay = absl::Seconds(30);
-  auto server = http::LoopbackHttpServer::Start(Script({slow}, &calls));
+  auto server = http::MisbehavingServer::Start(Script({slow}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   DownloaderOptions o = FastOptions(&waits);
@@ -199,9 +199,9 @@ TEST(Downloader, SlowResponseTimesOut) {
 
 TEST(Downloader, TruncatedBodyIsNeverData) {
   std::atomic<int> calls{0};
-  http::HttpResponse cut = Body(std::string(10000, 'x'));
+  http::ScriptedResponse cut = Body(std::string(10000, 'x'));
   cut.truncate_body_at = 4000;
-  auto server = http::LoopbackHttpServer::Start(Script({cut}, &calls));
+  auto server = http::MisbehavingServer::Start(Script({cut}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -213,10 +213,10 @@ TEST(Downloader, TruncatedBodyIsNeverData) {
 
 TEST(Downloader, TruncatedOnceThenWhole) {
   std::atomic<int> calls{0};
-  http::HttpResponse cut = Body("0123456789");
+  http::ScriptedResponse cut = Body("0123456789");
   cut.truncate_body_at = 3;
-  auto server = http::LoopbackHttpServer::Start(
-      Script({cut, Body("0123456789")}, &calls));
+  auto server =
+      http::MisbehavingServer::Start(Script({cut, Body("0123456789")}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -237,8 +237,8 @@ TEST(Downloader, ServerDownIsUnavailableAfterTheAttempts) {
 }
 
 TEST(Downloader, ManyThreadsFetchAtOnce) {
-  auto server = http::LoopbackHttpServer::Start(PriceFeedHandler(
-      {.user = "user", .password = "secret-password", .pages = 40}));
+  auto server = StartPriceFeed(
+      {.user = "user", .password = "secret-password", .pages = 40});
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));

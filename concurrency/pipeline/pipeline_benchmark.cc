@@ -37,7 +37,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "concurrency/http/loopback_http_server.h"
+#include "concurrency/http/server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/csv_to_xml.h"
@@ -302,14 +302,13 @@ int main(int argc, char** argv) {
   // ---- 3. End to end ----
   const int pages = absl::GetFlag(FLAGS_pages);
   const int page_size = absl::GetFlag(FLAGS_page_size);
-  auto feed = concurrency::http::LoopbackHttpServer::Start(
-      concurrency::pipeline::PriceFeedHandler(
-          {.user = "",
-           .password = "",
-           .pages = pages,
-           .default_page_size = page_size,
-           .delay = absl::GetFlag(FLAGS_delay)}),
-      {.threads = 128});
+  auto feed = concurrency::pipeline::StartPriceFeed(
+      {.user = "",
+       .password = "",
+       .pages = pages,
+       .default_page_size = page_size,
+       .delay = absl::GetFlag(FLAGS_delay),
+       .threads = 128});
   if (!feed.ok()) Die(feed.status());
   std::string self = argv[0];
   std::string pipeline = concurrency::io::DirName(self) + "/pipeline";

@@ -114,13 +114,12 @@ absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view lesson) {
   p.url_template = absl::GetFlag(FLAGS_url);
   if (p.url_template.empty()) {
     Credentials demo{"demo", RandomToken()};
-    absl::StatusOr<std::unique_ptr<http::LoopbackHttpServer>> feed =
-        http::LoopbackHttpServer::Start(
-            PriceFeedHandler({.user = demo.user,
-                              .password = demo.password,
-                              .pages = p.pages,
-                              .default_page_size = p.page_size,
-                              .delay = absl::GetFlag(FLAGS_demo_delay)}));
+    absl::StatusOr<std::unique_ptr<http::HttpServer>> feed =
+        StartPriceFeed({.user = demo.user,
+                        .password = demo.password,
+                        .pages = p.pages,
+                        .default_page_size = p.page_size,
+                        .delay = absl::GetFlag(FLAGS_demo_delay)});
     if (!feed.ok()) return feed.status();
     setup.demo_feed = std::move(*feed);
     p.url_template = absl::StrCat(

@@ -15,7 +15,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "concurrency/http/loopback_http_server.h"
+#include "concurrency/http/server.h"
 #include "concurrency/pipeline/downloader.h"
 #include "concurrency/pipeline/pipeline.h"
 
@@ -41,7 +41,7 @@ ABSL_DECLARE_FLAG(bool, quiet);
 namespace concurrency::pipeline {
 
 struct PipelineSetup {
-  std::unique_ptr<http::LoopbackHttpServer> demo_feed;  // null with --url
+  std::unique_ptr<http::HttpServer> demo_feed;  // null with --url
   DownloaderOptions download;
   PipelineOptions pipeline;
 };

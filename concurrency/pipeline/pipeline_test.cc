@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "concurrency/http/loopback_http_server.h"
+#include "concurrency/http/misbehaving_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/csv_to_xml.h"
@@ -99,11 +99,11 @@ DownloaderOptions Options(Recorded* rec) {
   return o;
 }
 
-PipelineOptions Pipe(const http::LoopbackHttpServer& server,
-                     const std::string& dir, int pages) {
+PipelineOptions Pipe(const std::string& base_url, const std::string& dir,
+                     int pages) {
   PipelineOptions p;
-  p.url_template = server.base_url() +
-                   "/prices.csv?page_size={page_size}&page_number={page}";
+  p.url_template =
+      base_url + "/prices.csv?page_size={page_size}&page_number={page}";
   p.pages = pages;
   p.page_size = kPageSize;
   p.out_dir = dir;
@@ -112,14 +112,14 @@ PipelineOptions Pipe(const http::LoopbackHttpServer& server,
 }
 
 TEST(Pipeline, ArchivesEveryPageInPageOrderBatches) {
-  auto server = http::LoopbackHttpServer::Start(PriceFeedHandler(
-      {.user = "user", .password = "pw", .pages = 15, .default_page_size = 1}));
+  auto server = StartPriceFeed(
+      {.user = "user", .password = "pw", .pages = 15, .default_page_size = 1});
   ASSERT_THAT(server.status(), IsOk());
   std::string dir = NewTempDir("pipe");
   Recorded rec;
   Downloader d(Options(&rec));
   absl::StatusOr<PipelineReport> report =
-      RunPipeline(d, Pipe(**server, dir, 15));
+      RunPipeline(d, Pipe((*server)->base_url(), dir, 15));
   ASSERT_THAT(report.status(), IsOk());
   EXPECT_TRUE(report->ok());
   EXPECT_EQ(report->pages_archived, 15);
@@ -137,8 +137,14 @@ TEST(Pipeline, ArchivesEveryPageInPageOrderBatches) {
   EXPECT_EQ(*io::ReadFileToString(dir + ".list"), "data1.xml\ndata2.xml\n");
 }
 
+http::ScriptedResponse Scripted(http::HttpResponse response) {
+  http::ScriptedResponse s;
+  s.response = std::move(response);
+  return s;
+}
+
 // A server misbehaving differently on each page.
-http::LoopbackHttpServer::Handler Misbehaving(std::atomic<int>* calls) {
+http::MisbehavingServer::Script Misbehaving(std::atomic<int>* calls) {
   auto feed = PriceFeedHandler({.user = "user", .password = "pw", .pages = 9});
   auto seen = std::make_shared<absl::Mutex>();
   auto count = std::make_shared<std::map<int, int>>();
@@ -153,57 +159,57 @@ http::LoopbackHttpServer::Handler Misbehaving(std::atomic<int>* calls) {
       absl::MutexLock l(seen.get());
       n = ++(*count)[page];
     }
-    http::HttpResponse bad;
+    http::ScriptedResponse bad;
     switch (page) {
       case 1:  // 500 twice, then fine
-        if (n <= 2) bad.status = 500;
+        if (n <= 2) bad.response.status = 500;
         break;
       case 2:  // 429 with Retry-After, then fine
         if (n == 1) {
-          bad.status = 429;
-          bad.headers.emplace_back("Retry-After", "2");
+          bad.response.status = 429;
+          bad.response.headers.emplace_back("Retry-After", "2");
         }
         break;
       case 3:  // slower than the timeout once
         if (n == 1) {
-          http::HttpResponse slow = feed(r);
+          http::ScriptedResponse slow = Scripted(feed(r));
           slow.delay = absl::Seconds(20);
           return slow;
         }
         break;
       case 4:  // a truncated body once
         if (n == 1) {
-          http::HttpResponse cut = feed(r);
-          cut.truncate_body_at = cut.body.size() / 2;
+          http::ScriptedResponse cut = Scripted(feed(r));
+          cut.truncate_body_at = cut.response.body.size() / 2;
           return cut;
         }
         break;
       case 5:  // never authorized
-        bad.status = 401;
+        bad.response.status = 401;
         break;
       case 6:  // never succeeds
-        bad.status = 503;
+        bad.response.status = 503;
         break;
       case 7: {  // malformed CSV
-        http::HttpResponse r7;
-        r7.body = "a,b\n1,2\n3\n";
+        http::ScriptedResponse r7;
+        r7.response.body = "a,b\n1,2\n3\n";
         return r7;
       }
     }
-    if (bad.status != 200) return bad;
-    return feed(r);
+    if (bad.response.status != 200) return bad;
+    return Scripted(feed(r));
   };
 }
 
 TEST(Pipeline, MisbehavingServerFailsOnlyTheBrokenPages) {
   std::atomic<int> calls{0};
-  auto server = http::LoopbackHttpServer::Start(Misbehaving(&calls));
+  auto server = http::MisbehavingServer::Start(Misbehaving(&calls));
   ASSERT_THAT(server.status(), IsOk());
   std::string dir = NewTempDir("pipe");
   Recorded rec;
   Downloader d(Options(&rec));
   absl::StatusOr<PipelineReport> report =
-      RunPipeline(d, Pipe(**server, dir, 9));
+      RunPipeline(d, Pipe((*server)->base_url(), dir, 9));
   ASSERT_THAT(report.status(), IsOk());
   ASSERT_EQ(report->failures.size(), 3u);
   EXPECT_EQ(report->failures[0].page, 5);
@@ -289,12 +295,11 @@ TEST(Pipeline, PageUrlFillsThePlaceholders) {
 std::string RunAndKill(absl::string_view step, int nth) {
   std::string dir = NewTempDir("pipe");
   auto child = RunInProcess([&]() -> int {
-    auto server = http::LoopbackHttpServer::Start(
-        PriceFeedHandler({.user = "user", .password = "pw", .pages = 9}));
+    auto server = StartPriceFeed({.user = "user", .password = "pw", .pages = 9});
     if (!server.ok()) return 1;
     Recorded rec;
     Downloader d(Options(&rec));
-    PipelineOptions p = Pipe(**server, dir, 9);
+    PipelineOptions p = Pipe((*server)->base_url(), dir, 9);
     std::atomic<int> seen{0};
     p.on_step = [&](absl::string_view s) {
       if (s == step && ++seen == nth) raise(SIGKILL);
@@ -337,14 +342,14 @@ TEST(Pipeline, FullDiskLosesNothingAndLeavesNoPartialFiles) {
   std::string dir = NewTempDir("pipe");
   auto child = RunInProcess([&]() -> int {
     signal(SIGXFSZ, SIG_IGN);
-    auto server = http::LoopbackHttpServer::Start(
-        PriceFeedHandler({.user = "user", .password = "pw", .pages = 3}));
+    auto server = StartPriceFeed({.user = "user", .password = "pw", .pages = 3});
     if (!server.ok()) return 100;
     rlimit rl{2000, 2000};  // every XML page is larger than this
     setrlimit(RLIMIT_FSIZE, &rl);
     Recorded rec;
     Downloader d(Options(&rec));
-    absl::StatusOr<PipelineReport> r = RunPipeline(d, Pipe(**server, dir, 3));
+    absl::StatusOr<PipelineReport> r =
+        RunPipeline(d, Pipe((*server)->base_url(), dir, 3));
     if (!r.ok()) return 101;
     int too_large = 0;
     for (const PageFailure& f : r->failures) {

@@ -58,13 +58,13 @@ std::string PricePageCsv(int64_t page, int64_t size) {
   return out;
 }
 
-http::LoopbackHttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
+http::HttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
   std::string expected = absl::StrCat(
       "Basic ",
       absl::Base64Escape(absl::StrCat(options.user, ":", options.password)));
   return [options, expected](const http::HttpRequest& request) {
     http::HttpResponse r;
-    r.delay = options.delay;
+    r.content_type.clear();
     if (request.path != "/prices.csv") {
       r.status = 404;
       return r;
@@ -93,10 +93,22 @@ http::LoopbackHttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
       r.status = 404;
       return r;
     }
-    r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
+    r.content_type = "text/csv; charset=utf-8";
     r.body = PricePageCsv(page, size);
     return r;
   };
+}
+
+absl::StatusOr<std::unique_ptr<http::HttpServer>> StartPriceFeed(
+    PriceFeedOptions options) {
+  http::HttpServer::Options server;
+  server.port = options.port;
+  server.threads = options.threads;
+  server.response_delay = options.delay;
+  auto feed = std::make_unique<http::HttpServer>(server);
+  feed->Handle("GET", "/prices.csv", PriceFeedHandler(std::move(options)));
+  if (absl::Status s = feed->Start(); !s.ok()) return s;
+  return feed;
 }
 
 }  // namespace concurrency::pipeline

@@ -8,15 +8,17 @@
 // 401 without the right credentials (no auth at all when both user and
 // password are empty), 404 for a page past `pages`, as the
 // anchor server does.
-#ifndef CONCURRENCY_PRICES_H_
-#define CONCURRENCY_PRICES_H_
+#ifndef CONCURRENCY_PIPELINE_PRICES_H_
+#define CONCURRENCY_PIPELINE_PRICES_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "concurrency/http/loopback_http_server.h"
+#include "concurrency/http/server.h"
 
 namespace concurrency::pipeline {
 
@@ -32,10 +34,17 @@ struct PriceFeedOptions {
   int64_t pages = 14;
   int64_t default_page_size = 100;
   absl::Duration delay = absl::ZeroDuration();  // per response
+  int threads = 16;                             // connections served at once
+  int port = 0;  // on 127.0.0.1; 0: an ephemeral port
 };
 
-http::LoopbackHttpServer::Handler PriceFeedHandler(PriceFeedOptions options);
+// Answers one request of the feed (without the delay).
+http::HttpServer::Handler PriceFeedHandler(PriceFeedOptions options);
+
+// Starts an HttpServer serving the feed at GET /prices.csv.
+absl::StatusOr<std::unique_ptr<http::HttpServer>> StartPriceFeed(
+    PriceFeedOptions options);
 
 }  // namespace concurrency::pipeline
 
-#endif  // CONCURRENCY_PRICES_H_
+#endif  // CONCURRENCY_PIPELINE_PRICES_H_

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "concurrency/io/posix_error.h"
 #include "opencv2/imgproc.hpp"
 #include "opencv2/videoio.hpp"
 
@@ -99,19 +100,11 @@ class CaptureSource : public FrameSource {
 absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     absl::string_view spec, const SourceOptions& options) {
   if (spec == "test") return std::make_unique<TestPatternSource>(options);
-  if (spec == "auto") {
-    absl::StatusOr<std::unique_ptr<FrameSource>> cam =
-        MakeFrameSource("camera:0", options);
-    if (cam.ok()) return cam;
-    std::fprintf(stderr, "%s; using the test pattern\n",
-                 cam.status().ToString().c_str());
-    return std::make_unique<TestPatternSource>(options);
-  }
   if (absl::ConsumePrefix(&spec, "camera:")) {
     int index;
     if (!absl::SimpleAtoi(spec, &index) || index < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--source=camera:", spec, ": not a camera index"));
+          absl::StrCat("source camera:", spec, ": not a camera index"));
     }
     auto src = std::make_unique<CaptureSource>(absl::StrCat("camera:", index),
                                                /*loop=*/false);
@@ -131,8 +124,8 @@ absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     auto src = std::make_unique<CaptureSource>(absl::StrCat("file:", path),
                                                /*loop=*/true);
     if (access(path.c_str(), R_OK) != 0) {
-      return absl::NotFoundError(absl::StrCat(
-          "video file ", path, " does not open: ", strerror(errno)));
+      return concurrency::io::PosixError(
+          absl::StrCat("video file ", path, " does not open"), errno);
     }
     if (!src->capture().open(path) || !src->capture().isOpened()) {
       return absl::NotFoundError(
@@ -147,7 +140,7 @@ absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     return src;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "--source=", spec, ": expected camera:N, file:PATH, test or auto"));
+      "source \"", spec, "\": expected camera:N, file:PATH or test"));
 }
 
 int64_t ReadFrameNumber(const cv::Mat& bgr) {

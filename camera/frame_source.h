@@ -1,9 +1,10 @@
 // Frame sources behind one interface: a camera, a video file (looping), and
 // a generated test pattern, so that every feature works where no camera is.
 //
-//   MakeFrameSource("camera:0" | "file:PATH" | "test" | "auto", options)
+//   MakeFrameSource("camera:0" | "file:PATH" | "test", options)
 //
-// "auto" opens camera 0 and falls back to the test pattern when none opens.
+// (The streamer's `--source=auto`, camera 0 else the test pattern, is its
+// main's choice: a library does not decide what to tell the user.)
 // The test pattern is a moving colour gradient (the Python anchors' synthetic
 // capture: B = x + 4k, G = y + 2k, R = (x + y) / 2 + 3k, mod 256) with the
 // frame number and the time drawn on it, and the frame number also written

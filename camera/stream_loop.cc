@@ -3,18 +3,22 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "absl/time/clock.h"
-#include "camera/http.h"
+#include "camera/mjpeg.h"
+#include "concurrency/io/read_write.h"
 
 namespace camera {
 namespace {
 
+using concurrency::io::ScopedFd;
+
 constexpr uint64_t kWakeTag = ~uint64_t{0};
+constexpr int kMaxEvents = 256;
+constexpr int kTickMs = 250;  // how often stalls are looked for
 
 }  // namespace
 
@@ -29,20 +33,16 @@ StreamLoop::StreamLoop(FrameHub& hub, absl::Duration stall_timeout,
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kWakeTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev);
   thread_ = std::thread([this] { Run(); });
 }
 
-StreamLoop::~StreamLoop() {
-  Stop();
-  close(epoll_fd_);
-  close(wake_fd_);
-}
+StreamLoop::~StreamLoop() { Stop(); }
 
-void StreamLoop::Add(int fd, int64_t id) {
+void StreamLoop::Add(ScopedFd socket, int64_t id) {
   {
     absl::MutexLock l(&mu_);
-    pending_.emplace_back(fd, id);
+    pending_.emplace_back(std::move(socket), id);
   }
   hub_.AddSubscriber();
   FrameReady();
@@ -50,7 +50,7 @@ void StreamLoop::Add(int fd, int64_t id) {
 
 void StreamLoop::FrameReady() {
   uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
+  (void)!write(wake_fd_.get(), &one, sizeof one);
 }
 
 void StreamLoop::Stop() {
@@ -71,19 +71,22 @@ void StreamLoop::SetWantOut(Client& c, bool on) {
   c.want_out = on;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
-  ev.data.u64 = static_cast<uint64_t>(c.fd);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  ev.data.u64 = static_cast<uint64_t>(c.fd.get());
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
 }
 
 void StreamLoop::Drop(int fd) {
   auto it = clients_.find(fd);
   if (it == clients_.end()) return;
   int64_t id = it->second.id;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  close(fd);
-  clients_.erase(it);
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  clients_.erase(it);  // closes the socket
   hub_.RemoveSubscriber();
   on_close_(id);
+}
+
+void StreamLoop::DropAll(const std::vector<int>& fds) {
+  for (int fd : fds) Drop(fd);
 }
 
 void StreamLoop::Start(Client& c, std::shared_ptr<const Frame> frame) {
@@ -96,36 +99,18 @@ void StreamLoop::Start(Client& c, std::shared_ptr<const Frame> frame) {
 }
 
 bool StreamLoop::Pump(Client& c) {
-  static const char kCrlf[] = "\r\n";
   while (c.frame != nullptr) {
-    const size_t total = c.head.size() + c.frame->jpeg.size() + 2;
-    iovec all[3] = {
-        {const_cast<char*>(c.head.data()), c.head.size()},
-        {const_cast<char*>(c.frame->jpeg.data()), c.frame->jpeg.size()},
-        {const_cast<char*>(kCrlf), 2}};
-    iovec* v = all;
-    int count = 3;
-    size_t skip = c.off;
-    while (count > 0 && skip >= v->iov_len) {
-      skip -= v->iov_len;
-      ++v;
-      --count;
+    const absl::string_view jpeg = c.frame->jpeg;
+    const absl::string_view pieces[] = {c.head, jpeg, kPartEnd};
+    const size_t total = c.head.size() + jpeg.size() + kPartEnd.size();
+    absl::StatusOr<size_t> n =
+        concurrency::io::SendSome(c.fd.get(), pieces, c.off, "stream");
+    if (!n.ok()) return false;  // the client went away
+    if (*n == 0) {
+      SetWantOut(c, true);
+      return true;
     }
-    v->iov_base = static_cast<char*>(v->iov_base) + skip;
-    v->iov_len -= skip;
-    msghdr msg{};
-    msg.msg_iov = v;
-    msg.msg_iovlen = static_cast<size_t>(count);
-    ssize_t n = sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        SetWantOut(c, true);
-        return true;
-      }
-      return false;  // the client went away
-    }
-    c.off += static_cast<size_t>(n);
+    c.off += *n;
     c.progress = absl::Now();
     if (c.off < total) continue;
     ++c.sent;
@@ -133,102 +118,119 @@ bool StreamLoop::Pump(Client& c) {
     c.frame = nullptr;
     // Already a newer frame? Take it at once: that is the skipping.
     std::shared_ptr<const Frame> latest = hub_.Latest();
-    if (latest != nullptr && latest->number > c.last)
+    if (latest != nullptr && latest->number > c.last) {
       Start(c, std::move(latest));
+    }
   }
   SetWantOut(c, false);
   return true;
 }
 
-void StreamLoop::Run() {
-  std::vector<epoll_event> events(256);
-  int64_t announced = 0;  // the newest frame clients were offered
-  while (true) {
-    int n = epoll_wait(epoll_fd_, events.data(),
-                       static_cast<int>(events.size()), 250);
-    std::vector<int> dead;
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == kWakeTag) {
-        uint64_t count;
-        (void)!read(wake_fd_, &count, sizeof count);
-        continue;
-      }
-      int fd = static_cast<int>(events[i].data.u64);
-      auto it = clients_.find(fd);
-      if (it == clients_.end()) continue;
-      Client& c = it->second;
-      if (events[i].events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+void StreamLoop::HandleEvents(const epoll_event* events, int n) {
+  std::vector<int> dead;
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data.u64 == kWakeTag) {
+      uint64_t count;
+      (void)!read(wake_fd_.get(), &count, sizeof count);
+      continue;
+    }
+    int fd = static_cast<int>(events[i].data.u64);
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) continue;
+    if (events[i].events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+      dead.push_back(fd);
+      continue;
+    }
+    if (events[i].events & EPOLLIN) {  // clients have nothing to say
+      char buf[512];
+      ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
         dead.push_back(fd);
         continue;
       }
-      if (events[i].events & EPOLLIN) {  // clients have nothing to say
-        char buf[512];
-        ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-          dead.push_back(fd);
-          continue;
-        }
-      }
-      if ((events[i].events & EPOLLOUT) && !Pump(c)) dead.push_back(fd);
     }
-    for (int fd : dead) Drop(fd);
-
-    std::vector<std::pair<int, int64_t>> added;
-    bool stop;
-    {
-      absl::MutexLock l(&mu_);
-      added.swap(pending_);
-      stop = stopping_;
-    }
-    for (auto [fd, id] : added) {
-      Client c;
-      c.fd = fd;
-      c.id = id;
-      c.progress = absl::Now();
-      clients_.emplace(fd, std::move(c));
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.u64 = static_cast<uint64_t>(fd);
-      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    }
-    if (stop) break;
-
-    // A new frame (or a new client): every idle client starts it.
-    std::shared_ptr<const Frame> latest = hub_.Latest();
-    if (latest != nullptr && (latest->number > announced || !added.empty())) {
-      announced = latest->number;
-      dead.clear();
-      for (auto& [fd, c] : clients_) {
-        if (c.frame == nullptr && latest->number > c.last) {
-          Start(c, latest);
-          if (!Pump(c)) dead.push_back(fd);
-        }
-      }
-      for (int fd : dead) Drop(fd);
-    }
-    // A client that accepted nothing for stall_timeout is dropped.
-    const absl::Time now = absl::Now();
-    dead.clear();
-    for (auto& [fd, c] : clients_) {
-      if (c.frame != nullptr && now - c.progress > stall_timeout_)
-        dead.push_back(fd);
-    }
-    for (int fd : dead) Drop(fd);
+    if ((events[i].events & EPOLLOUT) && !Pump(it->second)) dead.push_back(fd);
   }
+  DropAll(dead);
+}
+
+int StreamLoop::AdoptPending() {
+  std::vector<std::pair<ScopedFd, int64_t>> added;
+  {
+    absl::MutexLock l(&mu_);
+    if (stopping_) return -1;
+    added.swap(pending_);
+  }
+  for (auto& [socket, id] : added) {
+    int fd = socket.get();
+    Client c;
+    c.fd = std::move(socket);
+    c.id = id;
+    c.progress = absl::Now();
+    clients_.emplace(fd, std::move(c));
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = static_cast<uint64_t>(fd);
+    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+  return static_cast<int>(added.size());
+}
+
+void StreamLoop::OfferLatest(int64_t* announced, bool force) {
+  std::shared_ptr<const Frame> latest = hub_.Latest();
+  if (latest == nullptr || (latest->number <= *announced && !force)) return;
+  *announced = latest->number;
+  std::vector<int> dead;
+  for (auto& [fd, c] : clients_) {
+    if (c.frame == nullptr && latest->number > c.last) {
+      Start(c, latest);
+      if (!Pump(c)) dead.push_back(fd);
+    }
+  }
+  DropAll(dead);
+}
+
+void StreamLoop::DropStalled() {
+  const absl::Time now = absl::Now();
+  std::vector<int> dead;
+  for (auto& [fd, c] : clients_) {
+    if (c.frame != nullptr && now - c.progress > stall_timeout_) {
+      dead.push_back(fd);
+    }
+  }
+  DropAll(dead);
+}
+
+void StreamLoop::CloseAll() {
   std::vector<int> all;
   for (auto& [fd, c] : clients_) all.push_back(fd);
-  for (int fd : all) Drop(fd);
+  DropAll(all);
   // Streams added after the last round: close them too.
-  std::vector<std::pair<int, int64_t>> late;
+  std::vector<std::pair<ScopedFd, int64_t>> late;
   {
     absl::MutexLock l(&mu_);
     late.swap(pending_);
   }
-  for (auto [fd, id] : late) {
-    close(fd);
+  for (auto& [socket, id] : late) {
+    socket.Reset();
     hub_.RemoveSubscriber();
     on_close_(id);
   }
+}
+
+void StreamLoop::Run() {
+  epoll_event events[kMaxEvents];
+  int64_t announced = 0;  // the newest frame clients were offered
+  while (true) {
+    int n = epoll_wait(epoll_fd_.get(), events, kMaxEvents, kTickMs);
+    HandleEvents(events, n);
+    int added = AdoptPending();
+    if (added < 0) break;
+    // A new frame (or a new client): every idle client starts it.
+    OfferLatest(&announced, added > 0);
+    DropStalled();
+  }
+  CloseAll();
 }
 
 }  // namespace camera

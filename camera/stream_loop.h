@@ -19,6 +19,8 @@
 #ifndef CAMERA_STREAM_LOOP_H_
 #define CAMERA_STREAM_LOOP_H_
 
+#include <sys/epoll.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "camera/frame_hub.h"
+#include "concurrency/io/scoped_fd.h"
 
 namespace camera {
 
@@ -46,15 +49,16 @@ class StreamLoop {
   StreamLoop(const StreamLoop&) = delete;
   StreamLoop& operator=(const StreamLoop&) = delete;
 
-  // Takes `fd` (its response head already sent) as stream `id`.
-  void Add(int fd, int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes `socket` (its response head already sent) as stream `id`.
+  void Add(concurrency::io::ScopedFd socket, int64_t id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void FrameReady();
   // Closes every stream (on_close for each) and joins the loop thread.
   void Stop();
 
  private:
   struct Client {
-    int fd = -1;
+    concurrency::io::ScopedFd fd;
     int64_t id = 0;
     std::shared_ptr<const Frame> frame;  // being sent; null when idle
     std::string head;
@@ -67,21 +71,30 @@ class StreamLoop {
   };
 
   void Run();
+  // The steps of one round of Run().
+  void HandleEvents(const epoll_event* events, int n);
+  // Adopts the streams Add() queued; returns how many, or -1 to stop.
+  int AdoptPending() ABSL_LOCKS_EXCLUDED(mu_);
+  void OfferLatest(int64_t* announced, bool force);
+  void DropStalled();
+  void CloseAll() ABSL_LOCKS_EXCLUDED(mu_);
   void Start(Client& c, std::shared_ptr<const Frame> frame);
   // Sends what it can; false if the client must be dropped.
   bool Pump(Client& c);
   void SetWantOut(Client& c, bool on);
   void Drop(int fd);
+  void DropAll(const std::vector<int>& fds);
 
   FrameHub& hub_;
   const absl::Duration stall_timeout_;
   OnUpdate on_update_;
   OnClose on_close_;
-  const int epoll_fd_;
-  const int wake_fd_;  // eventfd
+  const concurrency::io::ScopedFd epoll_fd_;
+  const concurrency::io::ScopedFd wake_fd_;  // eventfd
 
   absl::Mutex mu_;
-  std::vector<std::pair<int, int64_t>> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<concurrency::io::ScopedFd, int64_t>> pending_
+      ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::map<int, Client> clients_;  // loop thread only

@@ -12,6 +12,8 @@
 // retriever) and sending the newest frame it has not sent yet with blocking
 // writes: a slow client skips frames and, if it stops reading altogether, is
 // dropped after `send_timeout`, never slowing the capture or anyone else.
+// Requests are read, routed and answered by //concurrency/http's HttpServer;
+// `/stream` takes its socket over.
 // (Why a thread per stream rather than an event loop over non-blocking
 // sockets: see camera/README.md, measured.)
 //
@@ -44,7 +46,10 @@
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
 #include "camera/stream_loop.h"
-#include "concurrency/thread_pool.h"
+#include "concurrency/http/request.h"
+#include "concurrency/http/response.h"
+#include "concurrency/http/server.h"
+#include "concurrency/io/scoped_fd.h"
 
 namespace camera {
 
@@ -75,7 +80,7 @@ class Streamer {
   ~Streamer();
 
   void Stop();
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
   std::string url() const;
 
   // The /stats document.
@@ -93,21 +98,22 @@ class Streamer {
     int64_t skipped = 0;
   };
 
-  Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options,
-           int listen_fd, int port, int wake_read, int wake_write);
+  Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options);
+  void Route();
   void CaptureLoop();
-  void AcceptLoop();
-  void Handle(int fd, std::string peer);
-  // Returns whether `fd` was handed to the event loop (which then owns it).
-  bool Stream(int fd, const std::string& peer);
-  void Snapshot(int fd);
+  // Publishes one captured frame, encoded; false if the source failed.
+  bool CaptureOne(int64_t* number);
+  // GET /stream: takes the socket (to the event loop or this pool thread).
+  void Stream(concurrency::io::ScopedFd socket, const std::string& peer);
+  void StreamOnThisThread(int fd, int64_t id);
+  // A new stream's id, or 0 past max_clients.
+  int64_t AddClient(const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveClient(int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  concurrency::http::HttpResponse Snapshot();
   std::string Page() const;
 
   std::unique_ptr<FrameSource> source_;
   const StreamerOptions options_;
-  const int listen_fd_;
-  const int port_;
-  const int wake_read_, wake_write_;
   FrameHub hub_;
   absl::Notification stopping_;
   std::atomic<int64_t> captured_{0};
@@ -116,16 +122,14 @@ class Streamer {
   mutable absl::Mutex mu_;
   std::map<int64_t, Client> clients_ ABSL_GUARDED_BY(mu_);  // by stream id
   int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::map<int, int> open_fds_ ABSL_GUARDED_BY(mu_);    // fd -> 1, to shut down
   std::deque<absl::Time> recent_ ABSL_GUARDED_BY(mu_);  // capture times
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   int width_ ABSL_GUARDED_BY(mu_) = 0;
   int height_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::unique_ptr<StreamLoop> loop_;  // with Serving::kEventLoop
-  concurrency::ThreadPool pool_;
+  concurrency::http::HttpServer server_;
   std::thread capture_;
-  std::thread acceptor_;
 };
 
 }  // namespace camera

@@ -19,7 +19,7 @@ port=${BASH_REMATCH[1]}
 
 get() {  # path -> the whole response
   exec 4<>"/dev/tcp/127.0.0.1/${port}"
-  printf 'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' "$1" >&4
+  printf 'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$1" >&4
   timeout 30 cat <&4
   exec 4<&-
 }

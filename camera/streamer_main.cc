@@ -46,10 +46,18 @@ int main(int argc, char** argv) {
   camera::SourceOptions source_options{absl::GetFlag(FLAGS_width),
                                        absl::GetFlag(FLAGS_height),
                                        absl::GetFlag(FLAGS_fps)};
+  const std::string spec = absl::GetFlag(FLAGS_source);
   absl::StatusOr<std::unique_ptr<camera::FrameSource>> source =
-      camera::MakeFrameSource(absl::GetFlag(FLAGS_source), source_options);
+      camera::MakeFrameSource(spec == "auto" ? "camera:0" : spec,
+                              source_options);
+  if (!source.ok() && spec == "auto") {
+    std::fprintf(stderr, "streamer: %s; using the test pattern\n",
+                 source.status().ToString().c_str());
+    source = camera::MakeFrameSource("test", source_options);
+  }
   if (!source.ok()) {
-    std::fprintf(stderr, "streamer: %s\n", source.status().ToString().c_str());
+    std::fprintf(stderr, "streamer: --source=%s: %s\n", spec.c_str(),
+                 source.status().ToString().c_str());
     return 1;
   }
   camera::StreamerOptions options;

@@ -12,17 +12,19 @@
 #include <istream>
 #include <ostream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "concurrency/io/posix_error.h"
+#include "concurrency/io/read_write.h"
 
 namespace classes {
 namespace {
 
-absl::Status Errno(absl::string_view what) {
-  return absl::ErrnoToStatus(errno, what);
-}
+using concurrency::io::PosixError;
+using concurrency::io::ScopedFd;
 
 // What arrived, shortened and made printable, for error messages.
 std::string Excerpt(absl::string_view data) {
@@ -55,6 +57,31 @@ const char* OptionVerb(unsigned char c) {
   return "?";
 }
 
+// Connects to one address within `timeout`; the socket is blocking after.
+absl::StatusOr<ScopedFd> ConnectOne(const addrinfo& a, const std::string& peer,
+                                    absl::Duration timeout) {
+  const std::string context = absl::StrCat("telnet ", peer);
+  ScopedFd fd(socket(a.ai_family, a.ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                     a.ai_protocol));
+  if (!fd.valid()) return PosixError(context, errno);
+  if (connect(fd.get(), a.ai_addr, a.ai_addrlen) != 0 && errno != EINPROGRESS) {
+    return PosixError(context, errno);
+  }
+  pollfd p{fd.get(), POLLOUT, 0};
+  int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (ready == 0) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        context, ": no connection within ", absl::FormatDuration(timeout)));
+  }
+  if (ready < 0) return PosixError(context, errno);
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0) return PosixError(context, err);
+  fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TelnetClient>> TelnetClient::Connect(
@@ -71,74 +98,38 @@ absl::StatusOr<std::unique_ptr<TelnetClient>> TelnetClient::Connect(
   }
   absl::Status last =
       absl::UnavailableError(absl::StrCat("telnet ", peer, ": no address"));
+  absl::Cleanup free_list = [list] { freeaddrinfo(list); };
   for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    a->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = absl::UnavailableError(
-          absl::StrCat("telnet ", peer, ": ", strerror(errno)));
-      close(fd);
+    absl::StatusOr<ScopedFd> fd = ConnectOne(*a, peer, timeout);
+    if (!fd.ok()) {
+      last = fd.status();
       continue;
     }
-    pollfd p{fd, POLLOUT, 0};
-    int ready =
-        poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (ready == 0) {
-      last = absl::DeadlineExceededError(
-          absl::StrCat("telnet ", peer, ": no connection within ",
-                       absl::FormatDuration(timeout)));
-      close(fd);
-      continue;
-    }
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (ready < 0 || err != 0) {
-      last = absl::UnavailableError(absl::StrCat(
-          "telnet ", peer, ": ", strerror(ready < 0 ? errno : err)));
-      close(fd);
-      continue;
-    }
-    freeaddrinfo(list);
-    return std::unique_ptr<TelnetClient>(new TelnetClient(fd, peer));
+    return std::unique_ptr<TelnetClient>(
+        new TelnetClient(std::move(*fd), peer));
   }
-  freeaddrinfo(list);
   return last;
 }
 
 TelnetClient::~TelnetClient() { Close(); }
 
-void TelnetClient::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
+void TelnetClient::Close() { fd_.Reset(); }
 
 absl::Status TelnetClient::SendRaw(absl::string_view bytes) {
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     return absl::FailedPreconditionError(
         absl::StrCat("telnet ", peer_, ": connection closed"));
   }
-  while (!bytes.empty()) {
-    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        pollfd p{fd_, POLLOUT, 0};
-        poll(&p, 1, 1000);
-        continue;
-      }
-      if (errno == EPIPE || errno == ECONNRESET) {
-        return absl::UnavailableError(
-            absl::StrCat("telnet ", peer_,
-                         ": the server closed the connection while we were "
-                         "sending"));
-      }
-      return Errno(absl::StrCat("telnet ", peer_, ": send"));
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
+  const std::string context = absl::StrCat("telnet ", peer_, ": send");
+  absl::Status s = concurrency::io::SendAll(fd_.get(), bytes, context);
+  if (absl::IsFailedPrecondition(s) || absl::IsUnavailable(s)) {
+    // EPIPE and ECONNRESET: say what happened in the lesson's words.
+    return absl::UnavailableError(
+        absl::StrCat("telnet ", peer_,
+                     ": the server closed the connection while we were "
+                     "sending"));
   }
-  return absl::OkStatus();
+  return s;
 }
 
 absl::Status TelnetClient::Write(absl::string_view data) {
@@ -213,12 +204,12 @@ absl::StatusOr<std::string> TelnetClient::ReadUntil(absl::string_view marker,
       buffer_.erase(0, at + marker.size());
       return out;
     }
-    if (fd_ < 0) {
+    if (!fd_.valid()) {
       return absl::FailedPreconditionError(
           absl::StrCat("telnet ", peer_, ": connection closed"));
     }
     absl::Duration left = deadline - absl::Now();
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     int ready =
         left <= absl::ZeroDuration()
             ? 0
@@ -231,13 +222,17 @@ absl::StatusOr<std::string> TelnetClient::ReadUntil(absl::string_view marker,
           absl::FormatDuration(timeout), Excerpt(buffer_)));
     }
     unsigned char buf[4096];
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    ssize_t n = recv(fd_.get(), buf, sizeof buf, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0 && errno != ECONNRESET) {
+      return PosixError(
+          absl::StrFormat("telnet %s: recv before '%s' (received %s)", peer_,
+                          marker, Excerpt(buffer_)),
+          errno);
+    }
     if (n <= 0) {
-      std::string why = n == 0 ? "the server closed the connection"
-                        : errno == ECONNRESET
-                            ? "the server reset the connection"
-                            : strerror(errno);
+      const char* why = n == 0 ? "the server closed the connection"
+                               : "the server reset the connection";
       return absl::UnavailableError(
           absl::StrFormat("telnet %s: %s before '%s' (received %s)", peer_, why,
                           marker, Excerpt(buffer_)));
@@ -270,28 +265,17 @@ absl::Status TelnetSession::Close() {
   closed_ = true;
   client_->Close();
   if (history_.empty()) return absl::OkStatus();
-  int fd = open(history_path_.c_str(),
-                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno(absl::StrCat("open history ", history_path_));
+  ScopedFd fd(open(history_path_.c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    return PosixError(absl::StrCat("open history ", history_path_), errno);
+  }
   std::string text;
   for (const std::string& line : history_) text += line;
-  absl::Status s;
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      s = Errno(absl::StrCat("write history ", history_path_));
-      break;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (close(fd) != 0 && s.ok()) {
-    s = Errno(absl::StrCat("close history ", history_path_));
-  }
-  return s;
+  absl::Status s = concurrency::io::WriteAll(
+      fd.get(), text, absl::StrCat("write history ", history_path_));
+  absl::Status closed = fd.Close(absl::StrCat("close history ", history_path_));
+  return s.ok() ? closed : s;
 }
 
 absl::Status TelnetSession::Login(absl::string_view user,

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concurrency/io/scoped_fd.h"
 
 namespace classes {
 
@@ -62,12 +63,13 @@ class TelnetClient {
   const std::string& peer() const { return peer_; }
 
  private:
-  TelnetClient(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {}
+  TelnetClient(concurrency::io::ScopedFd fd, std::string peer)
+      : fd_(std::move(fd)), peer_(std::move(peer)) {}
   absl::Status Consume(const unsigned char* data, size_t n);
   absl::Status SendRaw(absl::string_view bytes);
 
   enum class State { kData, kIac, kOption, kSub, kSubIac };
-  int fd_;
+  concurrency::io::ScopedFd fd_;
   std::string peer_;
   std::string buffer_;  // decoded data not yet returned
   State state_ = State::kData;

@@ -1,28 +1,20 @@
 #include "classes/telnet_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "classes/telnet_client.h"
+#include "concurrency/io/read_write.h"
 
 namespace classes {
 namespace {
 
 bool Send(int fd, absl::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+  return concurrency::io::SendAll(fd, s, "telnet demo server").ok();
 }
 
 // Data bytes of 255 go out doubled (IAC IAC), as RFC 854 requires.
@@ -43,33 +35,22 @@ const char* Verb(unsigned char c) {
 
 absl::StatusOr<std::unique_ptr<DemoTelnetServer>> DemoTelnetServer::Start(
     Options options) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(fd, 16) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    absl::Status s = absl::ErrnoToStatus(errno, "bind/listen 127.0.0.1");
-    close(fd);
-    return s;
-  }
+  absl::StatusOr<std::unique_ptr<concurrency::io::Listener>> listener =
+      concurrency::io::Listener::Open("127.0.0.1", 0, /*backlog=*/16);
+  if (!listener.ok()) return listener.status();
   return std::unique_ptr<DemoTelnetServer>(
-      new DemoTelnetServer(fd, ntohs(addr.sin_port), std::move(options)));
+      new DemoTelnetServer(std::move(*listener), std::move(options)));
 }
 
-DemoTelnetServer::DemoTelnetServer(int listen_fd, int port, Options options)
-    : listen_fd_(listen_fd),
-      port_(port),
+DemoTelnetServer::DemoTelnetServer(
+    std::unique_ptr<concurrency::io::Listener> listener, Options options)
+    : listener_(std::move(listener)),
       options_(std::move(options)),
       thread_([this] { Serve(); }) {}
 
 DemoTelnetServer::~DemoTelnetServer() {
-  shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+  listener_->Stop();
   thread_.join();
-  close(listen_fd_);
 }
 
 std::vector<std::string> DemoTelnetServer::answers() const {
@@ -79,13 +60,12 @@ std::vector<std::string> DemoTelnetServer::answers() const {
 
 void DemoTelnetServer::Serve() {
   while (true) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR) continue;
-      return;  // shut down
+    absl::StatusOr<concurrency::io::Connection> c = listener_->Accept();
+    if (!c.ok()) {
+      if (listener_->stopped()) return;
+      continue;  // a client that reset before it was accepted
     }
-    Session(fd);
-    close(fd);
+    Session(c->fd.get());
   }
 }
 

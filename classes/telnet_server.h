@@ -22,6 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "concurrency/io/listener.h"
 
 namespace classes {
 
@@ -38,17 +39,17 @@ class DemoTelnetServer {
   }
   ~DemoTelnetServer();
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   // The option answers received, as "WONT 1", "DONT 3"...
   std::vector<std::string> answers() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  DemoTelnetServer(int listen_fd, int port, Options options);
+  DemoTelnetServer(std::unique_ptr<concurrency::io::Listener> listener,
+                   Options options);
   void Serve();
   void Session(int fd);
 
-  const int listen_fd_;
-  const int port_;
+  const std::unique_ptr<concurrency::io::Listener> listener_;
   const Options options_;
   mutable absl::Mutex mu_;
   std::vector<std::string> answers_ ABSL_GUARDED_BY(mu_);

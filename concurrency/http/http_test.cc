@@ -143,6 +143,23 @@ TEST(HeadReaderTest, ReadsPipelinedRequestsOneAfterTheOther) {
   EXPECT_FALSE(reader.has_buffered());
 }
 
+TEST(HeadReaderTest, ReadsAHeadSentInPieces) {
+  SocketPair p;
+  HeadReader reader(p.server.get());
+  std::thread writer([&] {
+    EXPECT_THAT(io::SendAll(p.client.get(), "GET / HT", "c"), IsOk());
+    EXPECT_THAT(io::SendAll(p.client.get(), "TP/1.1\r\nHost: x\r", "c"),
+                IsOk());
+    EXPECT_THAT(io::SendAll(p.client.get(), "\n\r\n", "c"), IsOk());
+  });
+  absl::StatusOr<HttpRequest> r =
+      reader.Read({}, absl::Now() + absl::Seconds(30));
+  writer.join();
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->path, "/");
+  EXPECT_EQ(r->Header("host"), "x");
+}
+
 TEST(HeadReaderTest, AHeadWithoutEndStopsAtTheByteLimit) {
   SocketPair p;
   ASSERT_THAT(io::SendAll(p.client.get(), std::string(5000, 'a'), "c"), IsOk());

@@ -51,6 +51,8 @@ struct HttpRequest {
   // unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive").
   bool keep_alive = true;
   bool has_body = false;
+  // The client's "address:port", filled in by the server (not the parser).
+  std::string peer;
 
   // The value of header `lower_case_name`, or "" when absent.
   absl::string_view Header(absl::string_view lower_case_name) const;

@@ -81,8 +81,11 @@ void HttpServer::AcceptLoop() {
       id = next_id_++;
     }
     Track(id, c->fd.get());
-    auto socket = std::make_shared<io::ScopedFd>(std::move(c->fd));
-    if (!pool_.Submit([this, id, socket] { Serve(id, std::move(*socket)); })
+    auto conn = std::make_shared<io::Connection>(std::move(*c));
+    if (!pool_
+             .Submit([this, id, conn] {
+               Serve(id, std::move(conn->fd), conn->peer);
+             })
              .ok()) {
       Untrack(id);  // stopping: `socket` closes when the lambda is dropped
     }
@@ -134,8 +137,11 @@ bool HttpServer::KeepAlive(const HttpRequest& request, int served) {
   return open_.size() <= static_cast<size_t>(options_.threads);
 }
 
-void HttpServer::Serve(int64_t id, io::ScopedFd socket) {
+void HttpServer::Serve(int64_t id, io::ScopedFd socket,
+                       const std::string& peer) {
   absl::Cleanup untrack = [this, id] { Untrack(id); };
+  timeval tv = absl::ToTimeval(options_.send_timeout);
+  setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   HeadReader reader(socket.get());
   for (int served = 0;; ++served) {
     absl::Duration wait =
@@ -154,6 +160,7 @@ void HttpServer::Serve(int64_t id, io::ScopedFd socket) {
       }
       return;
     }
+    request->peer = peer;
     HttpResponse response;
     const Route* route = FindRoute(*request, &response);
     if (route != nullptr && route->takeover) {

@@ -77,6 +77,9 @@ class HttpServer {
     HeadLimits limits;
     bool keep_alive = true;
     absl::Duration idle_timeout = absl::Seconds(5);
+    // A client that accepts no bytes for this long fails the send (and its
+    // connection is closed): a stalled reader cannot hold a thread forever.
+    absl::Duration send_timeout = absl::Seconds(10);
     int max_requests_per_connection = 1000;
     // Simulated latency before each Handler response (demos, benchmarks).
     absl::Duration response_delay = absl::ZeroDuration();
@@ -117,7 +120,7 @@ class HttpServer {
   };
 
   void AcceptLoop();
-  void Serve(int64_t id, io::ScopedFd socket);
+  void Serve(int64_t id, io::ScopedFd socket, const std::string& peer);
   // The route for `request`, or null with `*refusal` set to the 404/405.
   const Route* FindRoute(const HttpRequest& request,
                          HttpResponse* refusal) const;

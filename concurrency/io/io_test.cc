@@ -120,6 +120,34 @@ TEST(ReadWriteTest, SendAllOnAFullNonBlockingSocketSaysHowMuchWent) {
   EXPECT_LT(sent, big.size());
 }
 
+TEST(ReadWriteTest, GatheredSendsArriveInOrderAndResumeAtAnOffset) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  ScopedFd a(sv[0]);
+  ScopedFd b(sv[1]);
+  const absl::string_view pieces[] = {"head|", "", "body|", "\r\n"};
+  ASSERT_THAT(SendAll(a.get(), pieces, "gather"), IsOk());
+  absl::StatusOr<size_t> n = SendSome(a.get(), pieces, 7, "gather");
+  ASSERT_THAT(n, IsOk());
+  EXPECT_EQ(*n, 5u);  // "dy|\r\n"
+  char buf[64];
+  ssize_t got = read(b.get(), buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, got > 0 ? static_cast<size_t>(got) : 0),
+            "head|body|\r\ndy|\r\n");
+  // A full socket takes nothing: 0, not an error.
+  std::string big(8 << 20, 'z');
+  const absl::string_view one[] = {big};
+  absl::StatusOr<size_t> first = SendSome(a.get(), one, 0, "fill");
+  ASSERT_THAT(first, IsOk());
+  absl::StatusOr<size_t> second = SendSome(a.get(), one, *first, "fill");
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(*second, 0u);
+  b.Reset();
+  EXPECT_THAT(SendSome(a.get(), one, 0, "to a closed peer"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("to a closed peer")));
+}
+
 TEST(ListenerTest, AcceptsThenStopWakesABlockedAccept) {
   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
   ASSERT_THAT(l, IsOk());

@@ -1,9 +1,11 @@
 #include "concurrency/io/read_write.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "concurrency/io/posix_error.h"
@@ -12,6 +14,37 @@ namespace concurrency::io {
 namespace {
 
 constexpr size_t kReadChunk = 64 << 10;
+
+// The iovecs of `pieces` from byte `offset` on.
+std::vector<iovec> Gather(absl::Span<const absl::string_view> pieces,
+                          size_t offset) {
+  std::vector<iovec> v;
+  v.reserve(pieces.size());
+  for (absl::string_view p : pieces) {
+    if (offset >= p.size()) {
+      offset -= p.size();
+      continue;
+    }
+    v.push_back({const_cast<char*>(p.data()) + offset, p.size() - offset});
+    offset = 0;
+  }
+  return v;
+}
+
+// One sendmsg of `pieces` from `offset`, retried on EINTR; -1 with errno.
+ssize_t SendOnce(int fd, absl::Span<const absl::string_view> pieces,
+                 size_t offset, int flags) {
+  std::vector<iovec> v = Gather(pieces, offset);
+  if (v.empty()) return 0;
+  msghdr msg{};
+  msg.msg_iov = v.data();
+  msg.msg_iovlen = v.size();
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
 
 // Calls `op(p, left)` until `data` is all out; `op` is write() or send().
 template <typename Op>
@@ -71,6 +104,33 @@ absl::Status SendAll(int fd, absl::string_view data, absl::string_view context,
   return WriteLoop(data, context, sent, [fd](const char* p, size_t n) {
     return ::send(fd, p, n, MSG_NOSIGNAL);
   });
+}
+
+absl::Status SendAll(int fd, absl::Span<const absl::string_view> pieces,
+                     absl::string_view context) {
+  size_t total = 0;
+  for (absl::string_view p : pieces) total += p.size();
+  size_t offset = 0;
+  while (offset < total) {
+    ssize_t n = SendOnce(fd, pieces, offset, 0);
+    if (n < 0) {
+      return errno == EAGAIN || errno == EWOULDBLOCK
+                 ? absl::UnavailableError(
+                       absl::StrCat(context, ": would block"))
+                 : PosixError(context, errno);
+    }
+    offset += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> SendSome(int fd,
+                                absl::Span<const absl::string_view> pieces,
+                                size_t offset, absl::string_view context) {
+  ssize_t n = SendOnce(fd, pieces, offset, MSG_DONTWAIT);
+  if (n >= 0) return static_cast<size_t>(n);
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+  return PosixError(context, errno);
 }
 
 }  // namespace concurrency::io

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace concurrency::io {
 
@@ -37,6 +38,18 @@ absl::Status WriteAll(int fd, absl::string_view data,
 // Sends every byte of `data` on the socket `fd`, without SIGPIPE.
 absl::Status SendAll(int fd, absl::string_view data, absl::string_view context,
                      size_t* sent = nullptr);
+
+// Sends every byte of the concatenation of `pieces` (gathered: one sendmsg
+// per attempt, no copy), without SIGPIPE.
+absl::Status SendAll(int fd, absl::Span<const absl::string_view> pieces,
+                     absl::string_view context);
+
+// One non-blocking attempt for an event loop: sends what the socket takes now
+// of the concatenation of `pieces`, starting `offset` bytes in. Returns the
+// bytes sent (0 when the socket is full); errors are PosixError statuses.
+absl::StatusOr<size_t> SendSome(int fd,
+                                absl::Span<const absl::string_view> pieces,
+                                size_t offset, absl::string_view context);
 
 }  // namespace concurrency::io
 

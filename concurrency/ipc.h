@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concurrency/io/scoped_fd.h"
 
 namespace concurrency {
 
@@ -108,9 +109,9 @@ struct Codec<std::vector<T>> {
 // One end of a duplex pipe. Owns its descriptor; move-only.
 class Connection {
  public:
-  explicit Connection(int fd) : fd_(fd) {}
-  Connection(Connection&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Connection& operator=(Connection&& other) noexcept;
+  explicit Connection(io::ScopedFd fd) : fd_(std::move(fd)) {}
+  Connection(Connection&& other) noexcept = default;
+  Connection& operator=(Connection&& other) noexcept = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() { Close(); }
@@ -137,10 +138,10 @@ class Connection {
 
   // Closes this end; the peer's RecvBytes then reports the end of the stream.
   void Close();
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
-  int fd_;
+  io::ScopedFd fd_;
 };
 
 // Returns the two ends of a new duplex pipe (Python's `Pipe()`).
@@ -152,20 +153,18 @@ namespace ipc_internal {
 class PacketChannel {
  public:
   static absl::StatusOr<PacketChannel> Create();
-  PacketChannel(PacketChannel&& other) noexcept
-      : in_(std::exchange(other.in_, -1)),
-        out_(std::exchange(other.out_, -1)) {}
+  PacketChannel(PacketChannel&& other) noexcept = default;
   PacketChannel(const PacketChannel&) = delete;
   PacketChannel& operator=(const PacketChannel&) = delete;
-  ~PacketChannel();
 
   absl::Status Put(absl::string_view message);
   absl::StatusOr<std::string> Get(absl::Duration timeout);
 
  private:
-  PacketChannel(int in, int out) : in_(in), out_(out) {}
-  int in_;
-  int out_;
+  PacketChannel(io::ScopedFd in, io::ScopedFd out)
+      : in_(std::move(in)), out_(std::move(out)) {}
+  io::ScopedFd in_;
+  io::ScopedFd out_;
 };
 
 }  // namespace ipc_internal

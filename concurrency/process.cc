@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "concurrency/io/posix_error.h"
 
 namespace concurrency {
 namespace {
@@ -70,8 +71,7 @@ absl::Status Child::Join() {
   const pid_t pid = std::exchange(pid_, -1);
   int status = 0;
   if (WaitFor(pid, &status) < 0) {
-    return absl::InternalError(
-        absl::StrCat("child ", pid, ": waitpid: ", strerror(errno)));
+    return io::PosixError(absl::StrCat("child ", pid, ": waitpid"), errno);
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     return absl::OkStatus();
@@ -91,8 +91,7 @@ absl::StatusOr<Child> Spawn(absl::AnyInvocable<int() &&> body) {
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("Spawn: fork: ", strerror(errno)));
+    return io::PosixError("Spawn: fork", errno);
   }
   if (pid == 0) {
     RunChild(std::move(body), parent);

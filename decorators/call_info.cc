@@ -9,6 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "concurrency/io/posix_error.h"
+#include "concurrency/io/read_write.h"
 
 namespace decorators {
 namespace {
@@ -165,24 +167,24 @@ absl::StatusOr<std::shared_ptr<CallInfo>> CallInfo::Open(
     std::string log_path, CallInfoOptions options) {
   absl::StatusOr<CallFormat> format = CallFormat::Parse(options.format);
   if (!format.ok()) return format.status();
-  int fd =
-      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("open log ", log_path));
+  concurrency::io::ScopedFd fd(
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    return concurrency::io::PosixError(absl::StrCat("open log ", log_path),
+                                       errno);
   }
-  return std::shared_ptr<CallInfo>(new CallInfo(
-      std::move(log_path), fd, *std::move(format), std::move(options)));
+  return std::shared_ptr<CallInfo>(
+      new CallInfo(std::move(log_path), std::move(fd), *std::move(format),
+                   std::move(options)));
 }
 
-CallInfo::CallInfo(std::string path, int fd, CallFormat format,
-                   CallInfoOptions options)
+CallInfo::CallInfo(std::string path, concurrency::io::ScopedFd fd,
+                   CallFormat format, CallInfoOptions options)
     : path_(std::move(path)),
-      fd_(fd),
+      fd_(std::move(fd)),
       options_(std::move(options)),
       on_(options_.on),
       format_(std::move(format)) {}
-
-CallInfo::~CallInfo() { close(fd_); }
 
 absl::Status CallInfo::set_format(absl::string_view format) {
   absl::StatusOr<CallFormat> parsed = CallFormat::Parse(format);
@@ -196,18 +198,9 @@ void CallInfo::Log(const CallRecord& record) {
   absl::MutexLock l(&mu_);
   std::string line = format_.Format(record, options_.time_zone);
   line.push_back('\n');
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ++write_errors_;
-      return;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  // One write() per line (O_APPEND): lines from several processes sharing
+  // the log never interleave.
+  if (!concurrency::io::WriteAll(fd_.get(), line, path_).ok()) ++write_errors_;
 }
 
 int64_t CallInfo::write_errors() const {

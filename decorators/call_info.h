@@ -40,6 +40,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "concurrency/io/scoped_fd.h"
 #include "decorators/call_then.h"
 
 namespace decorators {
@@ -88,7 +89,6 @@ class CallInfo : public std::enable_shared_from_this<CallInfo> {
   // Opens (creates or appends to) `log_path`.
   static absl::StatusOr<std::shared_ptr<CallInfo>> Open(
       std::string log_path, CallInfoOptions options = {});
-  ~CallInfo();
   CallInfo(const CallInfo&) = delete;
   CallInfo& operator=(const CallInfo&) = delete;
 
@@ -110,11 +110,11 @@ class CallInfo : public std::enable_shared_from_this<CallInfo> {
   int64_t write_errors() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  CallInfo(std::string path, int fd, CallFormat format,
+  CallInfo(std::string path, concurrency::io::ScopedFd fd, CallFormat format,
            CallInfoOptions options);
 
   const std::string path_;
-  const int fd_;
+  const concurrency::io::ScopedFd fd_;
   const CallInfoOptions options_;
   std::atomic<bool> on_;
   mutable absl::Mutex mu_;

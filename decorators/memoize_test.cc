@@ -124,11 +124,10 @@ TEST(Memoize, CopiesShareOneCache) {
 
 TEST(Memoize, ManyThreadsAgreeOnEveryValue) {
   std::atomic<int> calls{0};
-  auto fib = Memoize<uint64_t(int)>(
-      [&calls](auto& self, int n) -> uint64_t {
-        calls.fetch_add(1);
-        return n <= 1 ? 1 : self(n - 1) + self(n - 2);
-      });
+  auto fib = Memoize<uint64_t(int)>([&calls](auto& self, int n) -> uint64_t {
+    calls.fetch_add(1);
+    return n <= 1 ? 1 : self(n - 1) + self(n - 2);
+  });
   std::vector<std::thread> threads;
   std::vector<uint64_t> results(8);
   for (int t = 0; t < 8; ++t) {

@@ -93,6 +93,19 @@ absl::StatusOr<std::string> ReadAll(int fd, absl::string_view context,
   }
 }
 
+absl::StatusOr<size_t> ReadFull(int fd, char* out, size_t size,
+                                absl::string_view context) {
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::read(fd, out + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return PosixError(context, errno);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
 absl::Status WriteAll(int fd, absl::string_view data,
                       absl::string_view context) {
   return WriteLoop(data, context, nullptr,

@@ -31,6 +31,11 @@ namespace concurrency::io {
 absl::StatusOr<std::string> ReadAll(int fd, absl::string_view context,
                                     size_t max_bytes = SIZE_MAX);
 
+// Reads exactly `size` bytes into `out`, unless the stream ends first.
+// Returns how many were read (fewer than `size` only at end of stream).
+absl::StatusOr<size_t> ReadFull(int fd, char* out, size_t size,
+                                absl::string_view context);
+
 // Writes every byte of `data` to `fd` (a file or pipe).
 absl::Status WriteAll(int fd, absl::string_view data,
                       absl::string_view context);

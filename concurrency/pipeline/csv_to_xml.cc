@@ -13,10 +13,15 @@
 #include "absl/strings/str_format.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
+#include "concurrency/io/posix_error.h"
+#include "concurrency/io/read_write.h"
+#include "concurrency/io/scoped_fd.h"
 #include "pugixml.hpp"
 
 namespace concurrency::pipeline {
 namespace {
+
+constexpr size_t kReadChunk = 1 << 20;
 
 constexpr absl::string_view kProlog =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Data>\n";
@@ -222,39 +227,34 @@ absl::Status CsvFileToXmlFile(const std::string& csv_path,
                               const std::string& xml_path,
                               const CsvToXmlOptions& options, bool replace,
                               io::AtomicFile::Sync sync) {
-  int fd = open(csv_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return absl::ErrnoToStatus(errno, absl::StrCat("open ", csv_path));
+  io::ScopedFd fd(open(csv_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid())
+    return io::PosixError(absl::StrCat("open ", csv_path), errno);
   absl::StatusOr<std::unique_ptr<io::AtomicFile>> out =
       io::AtomicFile::Create(xml_path,
                              replace ? io::AtomicFile::Mode::kReplace
                                      : io::AtomicFile::Mode::kNoReplace,
                              sync);
-  if (!out.ok()) {
-    close(fd);
-    return out.status();
-  }
+  if (!out.ok()) return out.status();
   io::AtomicFile* file = out->get();
   CsvToXmlConverter converter(
       csv_path, [file](absl::string_view bytes) { return file->Append(bytes); },
       options);
-  std::string buf(1 << 20, '\0');
-  absl::Status status;
-  while (status.ok()) {
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      status = absl::ErrnoToStatus(errno, absl::StrCat("read ", csv_path));
-      break;
+  std::string buf(kReadChunk, '\0');
+  const std::string context = absl::StrCat("read ", csv_path);
+  while (true) {
+    absl::StatusOr<size_t> n =
+        io::ReadFull(fd.get(), buf.data(), buf.size(), context);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    if (absl::Status s = converter.Feed(absl::string_view(buf.data(), *n));
+        !s.ok()) {
+      return s;
     }
-    if (n == 0) break;
-    status =
-        converter.Feed(absl::string_view(buf.data(), static_cast<size_t>(n)));
+    if (*n < buf.size()) break;  // end of file
   }
-  close(fd);
-  if (status.ok()) status = converter.Finish();
-  if (status.ok()) status = file->Commit();
-  return status;
+  if (absl::Status s = converter.Finish(); !s.ok()) return s;
+  return file->Commit();
 }
 
 }  // namespace concurrency::pipeline

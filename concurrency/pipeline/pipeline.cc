@@ -23,6 +23,7 @@
 #include "concurrency/event.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
+#include "concurrency/io/posix_error.h"
 #include "concurrency/pipeline/tar_gz.h"
 #include "concurrency/thread_pool.h"
 
@@ -240,9 +241,11 @@ class Pipeline {
     for (const std::string& name : names) {
       std::string xml = absl::StrCat(options_.out_dir, "/", name);
       if (unlink(xml.c_str()) != 0) {
-        Log(options_, absl::StrFormat("could not remove %s (it is archived in "
-                                      "%s): %s",
-                                      xml, path, strerror(errno)));
+        Log(options_,
+            absl::StrFormat("could not remove %s (it is archived in "
+                            "%s): %s",
+                            xml, path,
+                            io::PosixError("unlink", errno).message()));
       }
       Step(options_, "xml_removed");
     }
@@ -296,7 +299,7 @@ absl::Status ValidatePipelineOptions(const PipelineOptions& o) {
   }
   DIR* d = opendir(o.out_dir.c_str());
   if (d == nullptr) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("--out_dir ", o.out_dir));
+    return io::PosixError(absl::StrCat("--out_dir ", o.out_dir), errno);
   }
   std::string earlier;
   while (dirent* e = readdir(d)) {
@@ -313,7 +316,7 @@ absl::Status ValidatePipelineOptions(const PipelineOptions& o) {
         "(the pipeline never overwrites output)"));
   }
   if (access(o.out_dir.c_str(), W_OK) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("--out_dir ", o.out_dir));
+    return io::PosixError(absl::StrCat("--out_dir ", o.out_dir), errno);
   }
   return absl::OkStatus();
 }

@@ -295,7 +295,8 @@ TEST(Pipeline, PageUrlFillsThePlaceholders) {
 std::string RunAndKill(absl::string_view step, int nth) {
   std::string dir = NewTempDir("pipe");
   auto child = RunInProcess([&]() -> int {
-    auto server = StartPriceFeed({.user = "user", .password = "pw", .pages = 9});
+    auto server =
+        StartPriceFeed({.user = "user", .password = "pw", .pages = 9});
     if (!server.ok()) return 1;
     Recorded rec;
     Downloader d(Options(&rec));
@@ -342,7 +343,8 @@ TEST(Pipeline, FullDiskLosesNothingAndLeavesNoPartialFiles) {
   std::string dir = NewTempDir("pipe");
   auto child = RunInProcess([&]() -> int {
     signal(SIGXFSZ, SIG_IGN);
-    auto server = StartPriceFeed({.user = "user", .password = "pw", .pages = 3});
+    auto server =
+        StartPriceFeed({.user = "user", .password = "pw", .pages = 3});
     if (!server.ok()) return 100;
     rlimit rl{2000, 2000};  // every XML page is larger than this
     setrlimit(RLIMIT_FSIZE, &rl);

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "concurrency/io/posix_error.h"
 
 namespace concurrency::pipeline {
 namespace {
@@ -204,8 +205,8 @@ absl::Status TarGzWriter::AddFile(const std::string& file_path,
                                   absl::string_view name) {
   struct stat st;
   if (stat(file_path.c_str(), &st) != 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat(path(), ": stat member source ", file_path));
+    return io::PosixError(
+        absl::StrCat(path(), ": stat member source ", file_path), errno);
   }
   absl::StatusOr<std::string> data = io::ReadFileToString(file_path);
   if (!data.ok()) return data.status();

@@ -41,6 +41,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "concurrency/io/scoped_fd.h"
 
 extern char** environ;
 
@@ -59,7 +60,7 @@ ABSL_FLAG(std::string, python_dir, "",
 namespace {
 
 struct Conn {
-  int fd = -1;
+  concurrency::io::ScopedFd fd;
   std::string buf;
   bool head_done = false;
   size_t need = 0;  // bytes of the current JPEG still to read
@@ -151,27 +152,27 @@ LoadResult RunLoad(int port, const std::string& path, int n, int server_pid,
                    absl::Duration warmup, absl::Duration duration) {
   LoadResult r;
   r.clients = n;
-  int ep = epoll_create1(EPOLL_CLOEXEC);
+  concurrency::io::ScopedFd ep(epoll_create1(EPOLL_CLOEXEC));
   std::vector<Conn> conns(static_cast<size_t>(n));
   const std::string request =
       absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   for (int i = 0; i < n; ++i) {
     Conn& c = conns[i];
-    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    c.fd.Reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
-    if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
+    if (connect(c.fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        send(c.fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0) {
       c.closed = true;
       continue;
     }
-    fcntl(c.fd, F_SETFL, O_NONBLOCK);
+    fcntl(c.fd.get(), F_SETFL, O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = static_cast<uint32_t>(i);
-    epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    epoll_ctl(ep.get(), EPOLL_CTL_ADD, c.fd.get(), &ev);
   }
   const absl::Time start = absl::Now();
   const absl::Time measure = start + warmup;
@@ -185,18 +186,19 @@ LoadResult RunLoad(int port, const std::string& path, int n, int server_pid,
       counting = true;
       if (server_pid > 0) cpu0 = ProcessCpu(server_pid);
     }
-    int k = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+    int k = epoll_wait(ep.get(), events.data(), static_cast<int>(events.size()),
+                       50);
     for (int e = 0; e < k; ++e) {
       Conn& c = conns[events[e].data.u32];
       while (true) {
-        ssize_t got = recv(c.fd, buf.data(), buf.size(), 0);
+        ssize_t got = recv(c.fd.get(), buf.data(), buf.size(), 0);
         if (got > 0) {
           c.buf.append(buf.data(), static_cast<size_t>(got));
           continue;
         }
         if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
           c.closed = true;
-          epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+          epoll_ctl(ep.get(), EPOLL_CTL_DEL, c.fd.get(), nullptr);
         }
         break;
       }
@@ -221,13 +223,11 @@ LoadResult RunLoad(int port, const std::string& path, int n, int server_pid,
     r.frames += c.frames;
     skipped += c.skipped;
     numbered = numbered || c.last_number > 0;
-    if (c.fd >= 0) close(c.fd);
   }
   if (numbered && r.frames + skipped > 0) {
     r.skipped_share =
         static_cast<double>(skipped) / static_cast<double>(r.frames + skipped);
   }
-  close(ep);
   return r;
 }
 
@@ -238,11 +238,13 @@ struct Server {
 };
 
 Server Spawn(const std::vector<std::string>& argv) {
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return {};
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return {};
+  concurrency::io::ScopedFd out[2] = {concurrency::io::ScopedFd(fds[0]),
+                                      concurrency::io::ScopedFd(fds[1])};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, out[1].get(), 1);
   // The servers' own warnings (OpenCV's, Python's KeyboardInterrupt at the
   // end) would interleave with the table.
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
@@ -255,12 +257,12 @@ Server Spawn(const std::vector<std::string>& argv) {
     s.pid = -1;
   }
   posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
+  out[1].Reset();
   std::string line;
   char c;
-  while (line.find('\n') == std::string::npos && read(out[0], &c, 1) == 1)
+  while (line.find('\n') == std::string::npos && read(out[0].get(), &c, 1) == 1)
     line.push_back(c);
-  close(out[0]);
+  out[0].Reset();
   // "... http://127.0.0.1:PORT..." in both banners.
   size_t at = line.find("127.0.0.1:");
   if (at != std::string::npos) {

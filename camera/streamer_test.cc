@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "camera/frame_source.h"
 #include "concurrency/io/read_write.h"
+#include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
@@ -52,25 +53,23 @@ std::unique_ptr<Streamer> StartStreamer(
 class Client {
  public:
   explicit Client(int port, int rcvbuf = 0) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd_.Reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int fd = fd_.get();
     if (rcvbuf > 0)
-      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     timeval tv{20, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
-    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ok_ = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   }
   ~Client() { Close(); }
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
+  void Close() { fd_.Reset(); }
   bool ok() const { return ok_; }
   bool Send(absl::string_view s) {
-    return concurrency::io::SendAll(fd_, s, "test client").ok();
+    return concurrency::io::SendAll(fd_.get(), s, "test client").ok();
   }
 
   // Reads through "\r\n\r\n" (a response or part head).
@@ -124,14 +123,14 @@ class Client {
   std::optional<char> ReadByte() {
     if (pos_ == buf_.size()) {
       buf_.resize(65536);
-      ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
+      ssize_t n = recv(fd_.get(), buf_.data(), buf_.size(), 0);
       if (n <= 0) return std::nullopt;
       buf_.resize(static_cast<size_t>(n));
       pos_ = 0;
     }
     return buf_[pos_++];
   }
-  int fd_;
+  concurrency::io::ScopedFd fd_;
   bool ok_;
   std::string buf_;
   size_t pos_ = 0;

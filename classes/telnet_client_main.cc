@@ -23,6 +23,7 @@
 #include "classes/suppress.h"
 #include "classes/telnet_client.h"
 #include "classes/telnet_server.h"
+#include "concurrency/io/scoped_fd.h"
 
 ABSL_FLAG(std::string, host, "",
           "Telnet server. Empty: start the built-in demo server on 127.0.0.1.");
@@ -40,7 +41,8 @@ namespace {
 // echo off.
 absl::StatusOr<std::string> Password() {
   if (const char* env = getenv("TELNET_PASSWORD")) return std::string(env);
-  int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+  concurrency::io::ScopedFd owned(open("/dev/tty", O_RDWR | O_CLOEXEC));
+  const int tty = owned.get();
   if (tty < 0) {
     return absl::FailedPreconditionError(
         "no terminal to ask for the password: set TELNET_PASSWORD");
@@ -56,7 +58,6 @@ absl::StatusOr<std::string> Password() {
   while (read(tty, &c, 1) == 1 && c != '\n') line.push_back(c);
   tcsetattr(tty, TCSANOW, &old);
   (void)!write(tty, "\n", 1);
-  close(tty);
   return line;
 }
 

@@ -15,6 +15,7 @@
 #include "classes/telnet_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
+#include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/refusing_port.h"
@@ -109,7 +110,9 @@ TEST(TelnetClient, ConnectionRefused) {
 TEST(TelnetClient, SilentServerTimesOut) {
   // A listening socket that never answers: the connection completes in the
   // kernel's backlog, and nothing is ever sent.
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  concurrency::io::ScopedFd listening(
+      socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int fd = listening.get();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -122,7 +125,6 @@ TEST(TelnetClient, SilentServerTimesOut) {
   EXPECT_THAT((*client)->ReadUntil("login: ", absl::Milliseconds(100)).status(),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
                        HasSubstr("no 'login: ' within 100ms")));
-  close(fd);
 }
 
 TEST(TelnetClient, ServerClosingMidReadIsAnError) {

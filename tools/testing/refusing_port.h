@@ -13,23 +13,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "concurrency/io/scoped_fd.h"
+
 namespace testing_util {
 
 class RefusingPort {
  public:
   RefusingPort() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    const int fd = fd_.get();
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    if (fd_ >= 0 &&
-        bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    if (fd >= 0 &&
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
       port_ = ntohs(addr.sin_port);
     }
-  }
-  ~RefusingPort() {
-    if (fd_ >= 0) close(fd_);
   }
   RefusingPort(const RefusingPort&) = delete;
   RefusingPort& operator=(const RefusingPort&) = delete;
@@ -38,7 +38,7 @@ class RefusingPort {
   int port() const { return port_; }
 
  private:
-  int fd_;
+  concurrency::io::ScopedFd fd_;
   int port_ = 0;
 };
 

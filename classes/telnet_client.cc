@@ -43,20 +43,6 @@ std::string Excerpt(absl::string_view data) {
   return absl::StrCat("'", out, "'");
 }
 
-const char* OptionVerb(unsigned char c) {
-  switch (c) {
-    case kDo:
-      return "DO";
-    case kDont:
-      return "DONT";
-    case kWill:
-      return "WILL";
-    case kWont:
-      return "WONT";
-  }
-  return "?";
-}
-
 // Connects to one address within `timeout`; the socket is blocking after.
 absl::StatusOr<ScopedFd> ConnectOne(const addrinfo& a, const std::string& peer,
                                     absl::Duration timeout) {
@@ -142,56 +128,10 @@ absl::Status TelnetClient::Write(absl::string_view data) {
   return SendRaw(out);
 }
 
-absl::Status TelnetClient::Consume(const unsigned char* data, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = data[i];
-    switch (state_) {
-      case State::kData:
-        if (c == kIac) {
-          state_ = State::kIac;
-        } else {
-          buffer_.push_back(static_cast<char>(c));
-        }
-        break;
-      case State::kIac:
-        if (c == kIac) {
-          buffer_.push_back(static_cast<char>(c));
-          state_ = State::kData;
-        } else if (c == kDo || c == kDont || c == kWill || c == kWont) {
-          command_ = c;
-          state_ = State::kOption;
-        } else if (c == kSb) {
-          state_ = State::kSub;
-        } else {
-          state_ = State::kData;  // NOP, GA, ...: nothing to do
-        }
-        break;
-      case State::kOption: {
-        state_ = State::kData;
-        // We support no option: refuse what is offered or asked.
-        unsigned char reply = command_ == kDo     ? kWont
-                              : command_ == kWill ? kDont
-                                                  : 0;
-        if (reply != 0) {
-          negotiation_.push_back(absl::StrCat(OptionVerb(reply), " ", c));
-          const char answer[3] = {static_cast<char>(kIac),
-                                  static_cast<char>(reply),
-                                  static_cast<char>(c)};
-          if (absl::Status s = SendRaw(absl::string_view(answer, 3)); !s.ok()) {
-            return s;
-          }
-        }
-        break;
-      }
-      case State::kSub:
-        if (c == kIac) state_ = State::kSubIac;
-        break;
-      case State::kSubIac:
-        state_ = c == kSe ? State::kData : State::kSub;
-        break;
-    }
-  }
-  return absl::OkStatus();
+absl::Status TelnetClient::Consume(absl::string_view bytes) {
+  std::string replies;
+  decoder_.Consume(bytes, &buffer_, &replies);
+  return replies.empty() ? absl::OkStatus() : SendRaw(replies);
 }
 
 absl::StatusOr<std::string> TelnetClient::ReadUntil(absl::string_view marker,
@@ -237,8 +177,11 @@ absl::StatusOr<std::string> TelnetClient::ReadUntil(absl::string_view marker,
           absl::StrFormat("telnet %s: %s before '%s' (received %s)", peer_, why,
                           marker, Excerpt(buffer_)));
     }
-    if (absl::Status s = Consume(buf, static_cast<size_t>(n)); !s.ok())
+    if (absl::Status s = Consume(absl::string_view(
+            reinterpret_cast<const char*>(buf), static_cast<size_t>(n)));
+        !s.ok()) {
       return s;
+    }
   }
 }
 

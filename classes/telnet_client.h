@@ -35,13 +35,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "classes/telnet_decoder.h"
 #include "concurrency/io/scoped_fd.h"
 
 namespace classes {
-
-// Telnet command bytes (RFC 854).
-inline constexpr unsigned char kIac = 255, kDont = 254, kDo = 253, kWont = 252,
-                               kWill = 251, kSb = 250, kSe = 240;
 
 class TelnetClient {
  public:
@@ -59,22 +56,21 @@ class TelnetClient {
   void Close();
 
   // The negotiation so far, one entry per answer: "WONT 1", "DONT 3".
-  const std::vector<std::string>& negotiation() const { return negotiation_; }
+  const std::vector<std::string>& negotiation() const {
+    return decoder_.negotiation();
+  }
   const std::string& peer() const { return peer_; }
 
  private:
   TelnetClient(concurrency::io::ScopedFd fd, std::string peer)
       : fd_(std::move(fd)), peer_(std::move(peer)) {}
-  absl::Status Consume(const unsigned char* data, size_t n);
+  absl::Status Consume(absl::string_view bytes);
   absl::Status SendRaw(absl::string_view bytes);
 
-  enum class State { kData, kIac, kOption, kSub, kSubIac };
   concurrency::io::ScopedFd fd_;
   std::string peer_;
   std::string buffer_;  // decoded data not yet returned
-  State state_ = State::kData;
-  unsigned char command_ = 0;
-  std::vector<std::string> negotiation_;
+  TelnetDecoder decoder_;
 };
 
 struct Prompts {

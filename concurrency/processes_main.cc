@@ -85,7 +85,10 @@ absl::Status PipeRoundTrip() {
   if (!pipe.ok()) {
     return pipe.status();
   }
-  auto& [c1, c2] = *pipe;
+  // Named references, not a structured binding: clang 14 cannot capture
+  // those in a lambda.
+  concurrency::Connection& c1 = pipe->first;
+  concurrency::Connection& c2 = pipe->second;
   absl::StatusOr<concurrency::Child> child = concurrency::Spawn([&c1, &c2] {
     c1.Close();
     std::printf("in child\n");

@@ -32,13 +32,95 @@ std::string PyFloat(double v) {
 
 }  // namespace
 
+namespace {
+
+// Widths and precisions above this are refused: a log line is not the place
+// for megabytes of padding (and the digits cannot overflow an int).
+constexpr int kMaxWidth = 1000;
+
+// Reads decimal digits at `*i` into `*value`; false past kMaxWidth.
+bool ReadNumber(absl::string_view format, size_t* i, int* value) {
+  while (*i < format.size() && absl::ascii_isdigit(format[*i])) {
+    *value = *value * 10 + (format[(*i)++] - '0');
+    if (*value > kMaxWidth) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Parses the field name of "%(name)..." at `*i` (just after the '%').
+absl::Status CallFormat::ParseField(absl::string_view format, size_t* i,
+                                    Piece* p) {
+  if (*i >= format.size() || format[*i] != '(') {
+    return absl::InvalidArgumentError("expected %(field)s or %%");
+  }
+  size_t close = format.find(')', *i);
+  if (close == absl::string_view::npos) {
+    return absl::InvalidArgumentError("unclosed %(");
+  }
+  absl::string_view name = format.substr(*i + 1, close - *i - 1);
+  for (int f = 0; f < 4; ++f) {
+    if (kFields[f] == name) p->field = f;
+  }
+  if (p->field < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown field '", name,
+                     "' (known: func_name, call_time, used_time, call_n)"));
+  }
+  *i = close + 1;
+  return absl::OkStatus();
+}
+
+// Parses the flags, width, precision and conversion after "%(name)".
+absl::Status CallFormat::ParseSpec(absl::string_view format, size_t* i,
+                                   Piece* p) {
+  while (*i < format.size() && absl::string_view("- +0#").find(format[*i]) !=
+                                   absl::string_view::npos) {
+    if (format[(*i)++] == '-') p->left = true;
+  }
+  bool ok = ReadNumber(format, i, &p->width);
+  if (ok && *i < format.size() && format[*i] == '.') {
+    p->precision = 0;
+    ++*i;
+    ok = ReadNumber(format, i, &p->precision);
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("width or precision over ", kMaxWidth));
+  }
+  if (*i >= format.size()) {
+    return absl::InvalidArgumentError("missing conversion");
+  }
+  p->conversion = format[(*i)++];
+  switch (p->conversion) {
+    case 's':
+    case 'r':
+      return absl::OkStatus();
+    case 'd':
+    case 'i':
+    case 'f':
+      if (IsNumeric(p->field)) return absl::OkStatus();
+      return absl::InvalidArgumentError(absl::StrCat(
+          "%", std::string(1, p->conversion), " needs a number but ",
+          kFields[p->field], " is a string"));
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsupported conversion '", std::string(1, p->conversion), "'"));
+  }
+}
+
+void CallFormat::AddLiteral(std::string* literal) {
+  if (literal->empty()) return;
+  Piece lit;
+  lit.literal = std::move(*literal);
+  literal->clear();
+  pieces_.push_back(std::move(lit));
+}
+
 absl::StatusOr<CallFormat> CallFormat::Parse(absl::string_view format) {
   CallFormat out;
   std::string literal;
-  auto fail = [&](size_t at, absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "call format \"%s\" at offset %d: %s", format, at, what));
-  };
   for (size_t i = 0; i < format.size();) {
     if (format[i] != '%') {
       literal.push_back(format[i++]);
@@ -50,70 +132,17 @@ absl::StatusOr<CallFormat> CallFormat::Parse(absl::string_view format) {
       ++i;
       continue;
     }
-    if (i >= format.size() || format[i] != '(') {
-      return fail(start, "expected %(field)s or %%");
-    }
-    size_t close = format.find(')', i);
-    if (close == absl::string_view::npos) return fail(start, "unclosed %(");
-    absl::string_view name = format.substr(i + 1, close - i - 1);
     Piece p;
-    for (int f = 0; f < 4; ++f) {
-      if (kFields[f] == name) p.field = f;
+    absl::Status s = ParseField(format, &i, &p);
+    if (s.ok()) s = ParseSpec(format, &i, &p);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "call format \"%s\" at offset %d: %s", format, start, s.message()));
     }
-    if (p.field < 0) {
-      return fail(start, absl::StrCat("unknown field '", name,
-                                      "' (known: func_name, call_time, "
-                                      "used_time, call_n)"));
-    }
-    i = close + 1;
-    while (i < format.size() &&
-           (format[i] == '-' || format[i] == ' ' || format[i] == '+' ||
-            format[i] == '0' || format[i] == '#')) {
-      if (format[i] == '-') p.left = true;
-      ++i;
-    }
-    while (i < format.size() && absl::ascii_isdigit(format[i])) {
-      p.width = p.width * 10 + (format[i++] - '0');
-    }
-    if (i < format.size() && format[i] == '.') {
-      p.precision = 0;
-      ++i;
-      while (i < format.size() && absl::ascii_isdigit(format[i])) {
-        p.precision = p.precision * 10 + (format[i++] - '0');
-      }
-    }
-    if (i >= format.size()) return fail(start, "missing conversion");
-    p.conversion = format[i++];
-    switch (p.conversion) {
-      case 's':
-      case 'r':
-        break;
-      case 'd':
-      case 'i':
-      case 'f':
-        if (!IsNumeric(p.field)) {
-          return fail(start, absl::StrCat("%", std::string(1, p.conversion),
-                                          " needs a number but ", name,
-                                          " is a string"));
-        }
-        break;
-      default:
-        return fail(start, absl::StrCat("unsupported conversion '",
-                                        std::string(1, p.conversion), "'"));
-    }
-    if (!literal.empty()) {
-      Piece lit;
-      lit.literal = std::move(literal);
-      literal.clear();
-      out.pieces_.push_back(std::move(lit));
-    }
+    out.AddLiteral(&literal);
     out.pieces_.push_back(std::move(p));
   }
-  if (!literal.empty()) {
-    Piece lit;
-    lit.literal = std::move(literal);
-    out.pieces_.push_back(std::move(lit));
-  }
+  out.AddLiteral(&literal);
   return out;
 }
 

@@ -71,6 +71,11 @@ class CallFormat {
     int width = 0;
     int precision = -1;
   };
+
+  static absl::Status ParseField(absl::string_view format, size_t* i, Piece* p);
+  static absl::Status ParseSpec(absl::string_view format, size_t* i, Piece* p);
+  void AddLiteral(std::string* literal);
+
   std::vector<Piece> pieces_;
 };
 

@@ -105,7 +105,14 @@ TEST(CallInfo, FormatErrorsAreCaughtAtSetFormat) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unsupported conversion 'q'")));
   EXPECT_THAT((*ci)->set_format("50% done"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("at offset 2: expected %(field)s or %%")));
+  EXPECT_THAT((*ci)->set_format("%(call_n)99999999999999999999d"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("width or precision over 1000")));
+  EXPECT_THAT((*ci)->set_format("%(call_n).1001f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("width or precision over 1000")));
   CallInfoOptions bad = clock.Options();
   bad.format = "%(nope)s";
   EXPECT_THAT(CallInfo::Open(LogPath("bad.log"), bad).status(),

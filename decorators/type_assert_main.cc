@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   }
   auto f = (*type_assert)([](const Value&, const Value&, const Value&) {});
 
+  StaticF(5, 10, "x");  // the statically typed f: checked when compiled
   std::printf("f(5, 10, 5.3)   -> %s\n", f(5, 10, 5.3).ToString().c_str());
   std::printf("f(5, 10, \"x\")   -> %s\n", f(5, 10, "x").ToString().c_str());
   // f(5, 10) does not compile: f has three parameters. A function taking

@@ -78,6 +78,7 @@ constexpr auto kConceptF = [](std::integral auto, std::integral auto,
 
 TEST(TypeAssert, StaticTypesAreCheckedAtCompileTime) {
   static_assert(std::is_invocable_v<decltype(&StaticF), int, int, const char*>);
+  StaticF(1, 2, "x");
   static_assert(!std::is_invocable_v<decltype(&StaticF), int, int, double>);
   // A plain signature still converts 10.5 to int; the concept does not.
   static_assert(

@@ -11,6 +11,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -242,120 +243,172 @@ absl::Status TarGzWriter::Commit() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
-  absl::StatusOr<std::string> gz = io::ReadFileToString(path);
-  if (!gz.ok()) return gz.status();
+namespace {
+
+constexpr size_t kInflateChunk = 256 << 10;
+constexpr size_t kPrefix = 345, kPrefixLen = 155;  // ustar name prefix
+
+// Inflates every gzip member of `gz` (a multi-member file is their
+// concatenation) into one tar stream of at most `max_bytes`.
+absl::StatusOr<std::string> Gunzip(absl::string_view gz,
+                                   absl::string_view source, size_t max_bytes) {
   std::string tar;
   z_stream s{};
   if (inflateInit2(&s, 15 + 16) != Z_OK) {
     return absl::InternalError(
-        absl::StrCat(path, ": zlib inflateInit2 failed"));
+        absl::StrCat(source, ": zlib inflateInit2 failed"));
   }
-  s.next_in = reinterpret_cast<Bytef*>(gz->data());
-  s.avail_in = static_cast<uInt>(gz->size());
-  std::string buf(256 << 10, '\0');
-  int rc;
-  do {
+  absl::Cleanup end = [&s] { inflateEnd(&s); };
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  s.avail_in = static_cast<uInt>(gz.size());
+  std::string buf(kInflateChunk, '\0');
+  while (true) {
     s.next_out = reinterpret_cast<Bytef*>(buf.data());
     s.avail_out = static_cast<uInt>(buf.size());
-    rc = inflate(&s, Z_NO_FLUSH);
+    int rc = inflate(&s, Z_NO_FLUSH);
     tar.append(buf.data(), buf.size() - s.avail_out);
-  } while (rc == Z_OK && (s.avail_in > 0 || s.avail_out == 0));
-  uint64_t consumed = s.total_in;
-  inflateEnd(&s);
-  if (rc != Z_STREAM_END) {
+    if (tar.size() > max_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          source, ": more than ", max_bytes, " bytes of tar data"));
+    }
+    if (rc == Z_STREAM_END) {
+      if (s.avail_in == 0) return tar;
+      inflateReset(&s);  // the next gzip member
+      continue;
+    }
+    if (rc == Z_OK && (s.avail_in > 0 || s.avail_out == 0)) continue;
     return absl::DataLossError(absl::StrFormat(
-        "%s: gzip stream %s at compressed byte %d", path,
-        rc == Z_OK || rc == Z_BUF_ERROR ? "truncated" : "corrupt", consumed));
+        "%s: gzip stream %s at compressed byte %d", source,
+        rc == Z_OK || rc == Z_BUF_ERROR ? "truncated" : "corrupt", s.total_in));
   }
+}
+
+// What a pax extended header says about the member after it.
+struct PaxOverrides {
+  std::string path;
+  std::optional<uint64_t> size;
+};
+
+absl::StatusOr<PaxOverrides> ParsePax(absl::string_view data,
+                                      absl::string_view source, size_t off) {
+  PaxOverrides pax;
+  while (!data.empty()) {
+    size_t sp = data.find(' ');
+    uint64_t len = 0;
+    if (sp == absl::string_view::npos ||
+        !absl::SimpleAtoi(data.substr(0, sp), &len) || len > data.size() ||
+        len < sp + 2) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: bad pax record at offset %d", source, off));
+    }
+    absl::string_view rec = data.substr(sp + 1, len - sp - 2);
+    data.remove_prefix(len);
+    size_t eq = rec.find('=');
+    if (eq == absl::string_view::npos) continue;
+    absl::string_view key = rec.substr(0, eq), value = rec.substr(eq + 1);
+    uint64_t v;
+    if (key == "path") pax.path = std::string(value);
+    if (key == "size" && absl::SimpleAtoi(value, &v)) pax.size = v;
+  }
+  return pax;
+}
+
+// The numeric fields of one header block, checksum verified.
+struct Header {
+  uint64_t size = 0;
+  uint64_t mode = 0;
+  uint64_t mtime = 0;
+  char type = '0';
+};
+
+absl::StatusOr<Header> ParseHeader(const char* h, absl::string_view source,
+                                   size_t off) {
+  unsigned sum = 0;
+  for (size_t i = 0; i < kBlock; ++i) {
+    sum += (i >= kChksum && i < kChksum + 8) ? static_cast<unsigned>(' ')
+                                             : static_cast<unsigned char>(h[i]);
+  }
+  absl::StatusOr<uint64_t> stored =
+      ParseOctal(absl::string_view(h + kChksum, 8));
+  if (!stored.ok() || *stored != sum) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: bad tar header checksum at offset %d", source, off));
+  }
+  absl::StatusOr<uint64_t> size = ParseOctal(absl::string_view(h + kSize, 12));
+  absl::StatusOr<uint64_t> mode = ParseOctal(absl::string_view(h + kMode, 8));
+  absl::StatusOr<uint64_t> mtime =
+      ParseOctal(absl::string_view(h + kMtime, 12));
+  if (!size.ok() || !mode.ok() || !mtime.ok()) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: bad number in tar header at offset %d", source, off));
+  }
+  return Header{*size, *mode, *mtime, h[kType]};
+}
+
+// A member's name: the pax path, else the ustar prefix and name.
+std::string MemberName(const char* h, const PaxOverrides& pax) {
+  if (!pax.path.empty()) return pax.path;
+  std::string name(h + kName, strnlen(h + kName, kNameLen));
+  if (std::memcmp(h + kMagic, "ustar", 5) == 0 && h[kPrefix] != '\0') {
+    return absl::StrCat(
+        absl::string_view(h + kPrefix, strnlen(h + kPrefix, kPrefixLen)), "/",
+        name);
+  }
+  return name;
+}
+
+absl::StatusOr<std::vector<TarMember>> ParseTar(absl::string_view tar,
+                                                absl::string_view source) {
   std::vector<TarMember> members;
-  std::string pax_path;
-  // A plain pair, not std::optional: gcc 12 -O1 warns maybe-uninitialized.
-  uint64_t pax_size = 0;
-  bool has_pax_size = false;
+  PaxOverrides pax;
   size_t off = 0;
   while (true) {
     if (off + kBlock > tar.size()) {
       return absl::DataLossError(absl::StrFormat(
-          "%s: tar stream ends inside a header at offset %d", path, off));
+          "%s: tar stream ends inside a header at offset %d", source, off));
     }
     const char* h = tar.data() + off;
     if (std::all_of(h, h + kBlock, [](char c) { return c == '\0'; })) break;
-    unsigned sum = 0;
-    for (size_t i = 0; i < kBlock; ++i) {
-      sum += (i >= kChksum && i < kChksum + 8)
-                 ? static_cast<unsigned>(' ')
-                 : static_cast<unsigned char>(h[i]);
-    }
-    absl::StatusOr<uint64_t> stored =
-        ParseOctal(absl::string_view(h + kChksum, 8));
-    if (!stored.ok() || *stored != sum) {
-      return absl::DataLossError(absl::StrFormat(
-          "%s: bad tar header checksum at offset %d", path, off));
-    }
-    absl::StatusOr<uint64_t> size =
-        ParseOctal(absl::string_view(h + kSize, 12));
-    absl::StatusOr<uint64_t> mode = ParseOctal(absl::string_view(h + kMode, 8));
-    absl::StatusOr<uint64_t> mtime =
-        ParseOctal(absl::string_view(h + kMtime, 12));
-    if (!size.ok() || !mode.ok() || !mtime.ok()) {
-      return absl::DataLossError(absl::StrFormat(
-          "%s: bad number in tar header at offset %d", path, off));
-    }
-    uint64_t n = has_pax_size ? pax_size : *size;
-    char type = h[kType];
+    absl::StatusOr<Header> header = ParseHeader(h, source, off);
+    if (!header.ok()) return header.status();
+    uint64_t n = pax.size.value_or(header->size);
     off += kBlock;
     if (n > tar.size() - off) {
       return absl::DataLossError(absl::StrFormat(
-          "%s: member at offset %d is truncated", path, off - kBlock));
+          "%s: member at offset %d is truncated", source, off - kBlock));
     }
-    absl::string_view data(tar.data() + off, n);
+    absl::string_view data = tar.substr(off, n);
     off += (n + kBlock - 1) / kBlock * kBlock;
-    if (type == 'x') {
-      pax_path.clear();
-      has_pax_size = false;
-      while (!data.empty()) {
-        size_t sp = data.find(' ');
-        uint64_t len = 0;
-        if (sp == absl::string_view::npos ||
-            !absl::SimpleAtoi(data.substr(0, sp), &len) || len > data.size() ||
-            len < sp + 2) {
-          return absl::DataLossError(
-              absl::StrFormat("%s: bad pax record at offset %d", path, off));
-        }
-        absl::string_view rec = data.substr(sp + 1, len - sp - 2);
-        data.remove_prefix(len);
-        size_t eq = rec.find('=');
-        if (eq == absl::string_view::npos) continue;
-        absl::string_view key = rec.substr(0, eq), value = rec.substr(eq + 1);
-        uint64_t v;
-        if (key == "path") pax_path = std::string(value);
-        if (key == "size" && absl::SimpleAtoi(value, &v)) {
-          pax_size = v;
-          has_pax_size = true;
-        }
-      }
+    if (header->type == 'x') {
+      absl::StatusOr<PaxOverrides> next = ParsePax(data, source, off);
+      if (!next.ok()) return next.status();
+      pax = *std::move(next);
       continue;
     }
-    if (type == '0' || type == '\0') {
-      TarMember m;
-      m.name = !pax_path.empty()
-                   ? pax_path
-                   : std::string(h + kName, strnlen(h + kName, kNameLen));
-      if (std::memcmp(h + kMagic, "ustar", 5) == 0 && h[345] != '\0' &&
-          pax_path.empty()) {
-        m.name = absl::StrCat(absl::string_view(h + 345, strnlen(h + 345, 155)),
-                              "/", m.name);
-      }
-      m.data = std::string(data);
-      m.mode = static_cast<uint32_t>(*mode);
-      m.mtime = static_cast<int64_t>(*mtime);
-      members.push_back(std::move(m));
+    if (header->type == '0' || header->type == '\0') {
+      members.push_back({MemberName(h, pax), std::string(data),
+                         static_cast<uint32_t>(header->mode),
+                         static_cast<int64_t>(header->mtime)});
     }
-    pax_path.clear();
-    has_pax_size = false;
+    pax = PaxOverrides();
   }
   return members;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TarMember>> ParseTarGz(absl::string_view gz,
+                                                  absl::string_view source,
+                                                  size_t max_bytes) {
+  absl::StatusOr<std::string> tar = Gunzip(gz, source, max_bytes);
+  if (!tar.ok()) return tar.status();
+  return ParseTar(*tar, source);
+}
+
+absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path) {
+  absl::StatusOr<std::string> gz = io::ReadFileToString(path);
+  if (!gz.ok()) return gz.status();
+  return ParseTarGz(*gz, path);
 }
 
 }  // namespace concurrency::pipeline

@@ -19,6 +19,7 @@
 #ifndef CONCURRENCY_TAR_GZ_H_
 #define CONCURRENCY_TAR_GZ_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -88,10 +89,17 @@ struct TarMember {
   int64_t mtime = 0;
 };
 
-// Reads every regular-file member of a .tar.gz. Fails, naming the archive and
-// the offset, on a bad gzip stream (including a truncated one), a bad header
-// checksum or a truncated member.
+// Reads every regular-file member of a .tar.gz (one gzip member or several,
+// concatenated). Fails, naming the archive and the offset, on a bad gzip
+// stream (including a truncated one), a bad header checksum or a truncated
+// member.
 absl::StatusOr<std::vector<TarMember>> ReadTarGz(const std::string& path);
+
+// The same on bytes in memory; `source` names them in errors. More than
+// `max_bytes` of uncompressed tar data is ResourceExhausted (a gzip bomb).
+absl::StatusOr<std::vector<TarMember>> ParseTarGz(absl::string_view gz,
+                                                  absl::string_view source,
+                                                  size_t max_bytes = SIZE_MAX);
 
 }  // namespace concurrency::pipeline
 

@@ -123,109 +123,131 @@ absl::Status CsvParser::Feed(absl::string_view chunk, RecordFn on_record) {
   return Parse(chunk, on_record);
 }
 
+void CsvParser::EndLine(char c) {
+  ++line_;
+  skip_lf_ = c == '\r';
+}
+
+// kRecordStart: skips empty lines; otherwise opens a record, not consuming.
+void CsvParser::RecordStart(const char*& p) {
+  if (*p == '\n' || *p == '\r') {  // an empty line: not a record
+    EndLine(*p++);
+    return;
+  }
+  record_line_ = line_;
+  nfields_ = 0;
+  StartField();
+  state_ = State::kFieldStart;
+}
+
+absl::Status CsvParser::FieldStart(const char*& p, RecordFn on_record) {
+  const char c = *p;
+  if (c == '"') {
+    state_ = State::kQuoted;
+    quote_line_ = line_;
+  } else if (c == ',') {
+    ++nfields_;
+    StartField();
+  } else if (c == '\n' || c == '\r') {
+    ++nfields_;
+    EndLine(c);
+    if (absl::Status s = EndRecord(on_record); !s.ok()) return s;
+  } else {
+    state_ = State::kUnquoted;
+    return absl::OkStatus();  // the same byte again, as field text
+  }
+  ++p;
+  return absl::OkStatus();
+}
+
+absl::Status CsvParser::Unquoted(const char*& p, const char* end,
+                                 RecordFn on_record) {
+  const char* q = p;
+  while (q < end && *q != ',' && *q != '\n' && *q != '\r' && *q != '"') ++q;
+  fields_[nfields_].append(p, static_cast<size_t>(q - p));
+  p = q;
+  if (p == end) return absl::OkStatus();
+  const char c = *p++;
+  if (c == '"') {
+    return Error(
+        "quote inside an unquoted field (quote the whole field and double "
+        "the quote)",
+        line_);
+  }
+  ++nfields_;
+  if (c == ',') {
+    StartField();
+    state_ = State::kFieldStart;
+    return absl::OkStatus();
+  }
+  EndLine(c);
+  return EndRecord(on_record);
+}
+
+void CsvParser::Quoted(const char*& p, const char* end) {
+  const char* q = p;
+  while (q < end && *q != '"') {
+    if (*q == '\n') ++line_;
+    ++q;
+  }
+  fields_[nfields_].append(p, static_cast<size_t>(q - p));
+  p = q;
+  if (p < end) {
+    state_ = State::kQuoteInQuoted;
+    ++p;
+  }
+}
+
+absl::Status CsvParser::QuoteInQuoted(const char*& p, RecordFn on_record) {
+  const char c = *p++;
+  if (c == '"') {
+    fields_[nfields_].push_back('"');
+    state_ = State::kQuoted;
+  } else if (c == ',') {
+    ++nfields_;
+    StartField();
+    state_ = State::kFieldStart;
+  } else if (c == '\n' || c == '\r') {
+    ++nfields_;
+    EndLine(c);
+    return EndRecord(on_record);
+  } else {
+    return Error("text after the closing quote of a quoted field", line_);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CsvParser::Parse(absl::string_view chunk, RecordFn on_record) {
   if (absl::Status s = Validate(chunk); !s.ok()) return s;
   const char* p = chunk.data();
   const char* const end = p + chunk.size();
-  auto end_line = [&](char c) {
-    ++line_;
-    skip_lf_ = c == '\r';
-  };
   while (p < end) {
-    char c = *p;
-    if (skip_lf_) {
+    if (skip_lf_) {  // the LF of a CRLF that ended a line
       skip_lf_ = false;
-      if (c == '\n') {
+      if (*p == '\n') {
         ++p;
         continue;
       }
     }
+    absl::Status s;
     switch (state_) {
       case State::kRecordStart:
-        if (c == '\n' || c == '\r') {  // an empty line: not a record
-          end_line(c);
-          ++p;
-          continue;
-        }
-        record_line_ = line_;
-        nfields_ = 0;
-        StartField();
-        state_ = State::kFieldStart;
-        continue;  // the same byte again, as the first of a field
+        RecordStart(p);
+        break;
       case State::kFieldStart:
-        if (c == '"') {
-          state_ = State::kQuoted;
-          quote_line_ = line_;
-        } else if (c == ',') {
-          ++nfields_;
-          StartField();
-        } else if (c == '\n' || c == '\r') {
-          ++nfields_;
-          end_line(c);
-          if (absl::Status s = EndRecord(on_record); !s.ok()) return s;
-        } else {
-          state_ = State::kUnquoted;
-          continue;
-        }
-        ++p;
-        continue;
-      case State::kUnquoted: {
-        const char* q = p;
-        while (q < end && *q != ',' && *q != '\n' && *q != '\r' && *q != '"') {
-          ++q;
-        }
-        fields_[nfields_].append(p, static_cast<size_t>(q - p));
-        p = q;
-        if (p == end) continue;
-        c = *p++;
-        if (c == '"') {
-          return Error(
-              "quote inside an unquoted field (quote the whole field "
-              "and double the quote)",
-              line_);
-        }
-        ++nfields_;
-        if (c == ',') {
-          StartField();
-          state_ = State::kFieldStart;
-        } else {
-          end_line(c);
-          if (absl::Status s = EndRecord(on_record); !s.ok()) return s;
-        }
-        continue;
-      }
-      case State::kQuoted: {
-        const char* q = p;
-        while (q < end && *q != '"') {
-          if (*q == '\n') ++line_;
-          ++q;
-        }
-        fields_[nfields_].append(p, static_cast<size_t>(q - p));
-        p = q;
-        if (p < end) {
-          state_ = State::kQuoteInQuoted;
-          ++p;
-        }
-        continue;
-      }
+        s = FieldStart(p, on_record);
+        break;
+      case State::kUnquoted:
+        s = Unquoted(p, end, on_record);
+        break;
+      case State::kQuoted:
+        Quoted(p, end);
+        break;
       case State::kQuoteInQuoted:
-        if (c == '"') {
-          fields_[nfields_].push_back('"');
-          state_ = State::kQuoted;
-        } else if (c == ',') {
-          ++nfields_;
-          StartField();
-          state_ = State::kFieldStart;
-        } else if (c == '\n' || c == '\r') {
-          ++nfields_;
-          end_line(c);
-          if (absl::Status s = EndRecord(on_record); !s.ok()) return s;
-        } else {
-          return Error("text after the closing quote of a quoted field", line_);
-        }
-        ++p;
-        continue;
+        s = QuoteInQuoted(p, on_record);
+        break;
     }
+    if (!s.ok()) return s;
   }
   offset_ += static_cast<int64_t>(chunk.size());
   return absl::OkStatus();

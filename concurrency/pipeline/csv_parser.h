@@ -62,6 +62,13 @@ class CsvParser {
   };
 
   absl::Status Parse(absl::string_view chunk, RecordFn on_record);
+  // One step of Parse in each state; each advances `p` past what it used.
+  void RecordStart(const char*& p);
+  absl::Status FieldStart(const char*& p, RecordFn on_record);
+  absl::Status Unquoted(const char*& p, const char* end, RecordFn on_record);
+  void Quoted(const char*& p, const char* end);
+  absl::Status QuoteInQuoted(const char*& p, RecordFn on_record);
+  void EndLine(char c);
   absl::Status Validate(absl::string_view chunk);
   absl::Status Error(absl::string_view what, int64_t line);
   void StartField();

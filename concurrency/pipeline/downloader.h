@@ -17,16 +17,15 @@
 //
 // Thread-safety: `Fetch` may be called from many threads at once; each call
 // takes a curl easy handle from a small pool, so connections are reused
-// across calls. (Why threads and easy handles rather than curl's multi
-// interface: the pipeline's concurrency is bounded by --download_threads, a
-// few dozen at most, so a thread per transfer costs nothing measurable, keeps
-// each transfer's retry loop straight-line code, and feeds the tutorial's
-// thread-and-queue structure directly; the multi interface pays off with
-// thousands of transfers in flight, which this tool does not have.)
-#ifndef CONCURRENCY_DOWNLOADER_H_
-#define CONCURRENCY_DOWNLOADER_H_
+// across calls. This is the blocking, thread-per-transfer downloader of the
+// first two lessons, which teach threads; the pipeline itself keeps many
+// transfers in flight from one thread (multi_fetcher.h). Both classify
+// answers and retry through transfer.h.
+#ifndef CONCURRENCY_PIPELINE_DOWNLOADER_H_
+#define CONCURRENCY_PIPELINE_DOWNLOADER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +37,8 @@
 #include "absl/time/time.h"
 
 namespace concurrency::pipeline {
+
+class EasyTransfer;  // transfer.h
 
 struct Credentials {
   std::string user;
@@ -93,14 +94,14 @@ class Downloader {
   int64_t attempts() const;
 
  private:
-  struct Attempt;
-  Attempt TryOnce(void* curl, const std::string& url);
-  void* AcquireHandle();
-  void ReleaseHandle(void* handle);
+  std::unique_ptr<EasyTransfer> AcquireTransfer() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReleaseTransfer(std::unique_ptr<EasyTransfer> transfer)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const DownloaderOptions options_;
   mutable absl::Mutex mu_;
-  std::vector<void*> free_handles_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<EasyTransfer>> free_transfers_
+      ABSL_GUARDED_BY(mu_);
   int64_t attempts_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -109,4 +110,4 @@ std::string RedactUrl(const std::string& url);
 
 }  // namespace concurrency::pipeline
 
-#endif  // CONCURRENCY_DOWNLOADER_H_
+#endif  // CONCURRENCY_PIPELINE_DOWNLOADER_H_

@@ -1,0 +1,163 @@
+#include "concurrency/pipeline/transfer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/base/call_once.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace concurrency::pipeline {
+namespace {
+
+absl::once_flag curl_init_once;
+
+size_t AppendBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+bool RetryableHttp(long code) {
+  return code == 408 || code == 429 || (code >= 500 && code <= 599);
+}
+
+bool RetryableCurl(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusCode CodeForHttp(long http, bool retryable) {
+  if (http == 404) return absl::StatusCode::kNotFound;
+  if (http == 401 || http == 403) return absl::StatusCode::kPermissionDenied;
+  return retryable ? absl::StatusCode::kUnavailable
+                   : absl::StatusCode::kInvalidArgument;
+}
+
+}  // namespace
+
+void InitCurlOnce() {
+  absl::call_once(curl_init_once,
+                  [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+EasyTransfer::EasyTransfer() : curl_((InitCurlOnce(), curl_easy_init())) {}
+
+EasyTransfer::~EasyTransfer() {
+  if (curl_ != nullptr) curl_easy_cleanup(curl_);
+}
+
+void EasyTransfer::Prepare(const std::string& url,
+                           const DownloaderOptions& options) {
+  curl_easy_reset(curl_);
+  url_ = url;
+  body_.clear();
+  error_[0] = '\0';
+  curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error_);
+  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body_);
+  curl_easy_setopt(
+      curl_, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
+  curl_easy_setopt(
+      curl_, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options.timeout)));
+  curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl_, CURLOPT_PRIVATE, this);
+  if (!options.credentials.empty()) {
+    curl_easy_setopt(curl_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl_, CURLOPT_USERNAME, options.credentials.user.c_str());
+    curl_easy_setopt(curl_, CURLOPT_PASSWORD,
+                     options.credentials.password.c_str());
+  }
+}
+
+Attempt EasyTransfer::Finish(CURLcode rc) {
+  Attempt a;
+  const std::string where = absl::StrCat("GET ", RedactUrl(url_));
+  if (rc != CURLE_OK) {
+    a.retryable = RetryableCurl(rc);
+    a.what =
+        absl::StrCat(curl_easy_strerror(rc), error_[0] ? ": " : "", error_);
+    absl::StatusCode code =
+        rc == CURLE_OPERATION_TIMEDOUT ? absl::StatusCode::kDeadlineExceeded
+        : rc == CURLE_PARTIAL_FILE     ? absl::StatusCode::kDataLoss
+                                       : absl::StatusCode::kUnavailable;
+    a.status = absl::Status(code, absl::StrCat(where, ": ", a.what));
+    return a;
+  }
+  long http = 0;
+  curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &http);
+  if (http < 200 || http >= 300) {
+    a.what = absl::StrCat("HTTP ", http);
+    a.retryable = RetryableHttp(http);
+    curl_off_t retry_after = 0;
+    if (curl_easy_getinfo(curl_, CURLINFO_RETRY_AFTER, &retry_after) ==
+            CURLE_OK &&
+        retry_after > 0) {
+      a.retry_after = absl::Seconds(retry_after);
+    }
+    a.status = absl::Status(
+        CodeForHttp(http, a.retryable),
+        absl::StrCat(where, ": ", a.what, a.retryable ? "" : " (not retried)"));
+    return a;
+  }
+  curl_off_t length = -1;
+  curl_easy_getinfo(curl_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  if (length >= 0 && static_cast<uint64_t>(length) != body_.size()) {
+    a.retryable = true;
+    a.what = absl::StrFormat("body of %d bytes, Content-Length %d",
+                             body_.size(), length);
+    a.status = absl::DataLossError(absl::StrCat(where, ": truncated ", a.what));
+    return a;
+  }
+  a.body = std::move(body_);
+  body_.clear();
+  return a;
+}
+
+RetrySchedule::RetrySchedule(const RetryPolicy& policy)
+    : policy_(policy), backoff_(policy.initial_backoff) {}
+
+std::optional<absl::Duration> RetrySchedule::Next(const std::string& url,
+                                                  Attempt* a) {
+  ++attempts_;
+  if (a->status.ok() || !a->retryable) return std::nullopt;
+  if (attempts_ >= std::max(1, policy_.max_attempts)) {
+    a->status = absl::Status(
+        a->status.code(),
+        absl::StrFormat("GET %s: gave up after %d attempts; the last got %s",
+                        RedactUrl(url), attempts_, a->what));
+    return std::nullopt;
+  }
+  if (a->retry_after > policy_.max_retry_after) {
+    a->status = absl::Status(
+        a->status.code(),
+        absl::StrFormat(
+            "GET %s: %s asked to retry after %s, longer than the "
+            "%s allowed; giving up after %d attempts",
+            RedactUrl(url), a->what, absl::FormatDuration(a->retry_after),
+            absl::FormatDuration(policy_.max_retry_after), attempts_));
+    return std::nullopt;
+  }
+  double scale = policy_.jitter > 0 ? absl::Uniform(rng_, 1.0 - policy_.jitter,
+                                                    1.0 + policy_.jitter)
+                                    : 1.0;
+  absl::Duration wait = std::max(backoff_ * scale, a->retry_after);
+  backoff_ = std::min(backoff_ * policy_.multiplier, policy_.max_backoff);
+  return wait;
+}
+
+}  // namespace concurrency::pipeline

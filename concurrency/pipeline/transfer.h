@@ -1,0 +1,91 @@
+// -----------------------------------------------------------------------------
+// File: transfer.h
+// -----------------------------------------------------------------------------
+//
+// One HTTP GET attempt with libcurl, and the retry schedule around attempts:
+// the parts that the blocking Downloader (a thread per transfer) and the
+// MultiFetcher (many transfers on one thread) share, so both classify an
+// answer and decide on a retry in exactly the same way.
+//
+// EasyTransfer owns a curl easy handle (RAII) and the body buffer of its
+// current attempt. `Prepare` sets it up for a URL; the caller performs it
+// (curl_easy_perform, or a multi handle); `Finish` turns the result into an
+// Attempt. Handles keep their connections between attempts.
+//
+// RetrySchedule says, after a failed attempt, how long to wait before the
+// next one, or that there is none (and rewrites the attempt's status to say
+// how many attempts were made and what the last one got).
+//
+// Neither is thread-safe: one owner at a time.
+#ifndef CONCURRENCY_PIPELINE_TRANSFER_H_
+#define CONCURRENCY_PIPELINE_TRANSFER_H_
+
+#include <curl/curl.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "concurrency/pipeline/downloader.h"
+
+namespace concurrency::pipeline {
+
+// What one attempt got.
+struct Attempt {
+  absl::Status status;  // OK: `body` holds the data
+  std::string body;
+  bool retryable = false;
+  absl::Duration retry_after = absl::ZeroDuration();
+  std::string what;  // "HTTP 503" or the curl error, for the final message
+};
+
+class EasyTransfer {
+ public:
+  EasyTransfer();
+  ~EasyTransfer();
+  EasyTransfer(const EasyTransfer&) = delete;
+  EasyTransfer& operator=(const EasyTransfer&) = delete;
+
+  // False if curl could not allocate the handle.
+  bool valid() const { return curl_ != nullptr; }
+  CURL* handle() const { return curl_; }
+
+  // Sets the handle up for GET `url` with `options`' auth and timeouts.
+  void Prepare(const std::string& url, const DownloaderOptions& options);
+
+  // Classifies the finished attempt (`rc` from curl) and hands its body over.
+  Attempt Finish(CURLcode rc);
+
+ private:
+  CURL* curl_;
+  std::string url_;
+  std::string body_;
+  char error_[CURL_ERROR_SIZE] = {};
+};
+
+class RetrySchedule {
+ public:
+  explicit RetrySchedule(const RetryPolicy& policy);
+
+  // After failed attempt `*a` of `url`: the wait before the next attempt, or
+  // nullopt when there is none (not retryable, out of attempts, or a
+  // Retry-After beyond the policy), with `a->status` then final.
+  std::optional<absl::Duration> Next(const std::string& url, Attempt* a);
+
+  int attempts() const { return attempts_; }
+
+ private:
+  const RetryPolicy policy_;
+  absl::Duration backoff_;
+  int attempts_ = 0;
+  absl::BitGen rng_;
+};
+
+// Initializes libcurl once per process (curl_global_init).
+void InitCurlOnce();
+
+}  // namespace concurrency::pipeline
+
+#endif  // CONCURRENCY_PIPELINE_TRANSFER_H_

@@ -1,9 +1,13 @@
 #include "concurrency/io/file_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "concurrency/io/posix_error.h"
@@ -38,6 +42,29 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return PosixError(absl::StrCat("open ", path), errno);
   return ReadAll(fd.get(), absl::StrCat("read ", path));
+}
+
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  if (d == nullptr)
+    return PosixError(absl::StrCat("open directory ", dir), errno);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = readdir(d.get())) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  if (errno != 0)
+    return PosixError(absl::StrCat("read directory ", dir), errno);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::Status RemoveFile(const std::string& path) {
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return PosixError(absl::StrCat("remove ", path), errno);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status MakeDirs(const std::string& dir) {

@@ -11,6 +11,7 @@
 #define CONCURRENCY_IO_FILE_UTIL_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,6 +30,12 @@ absl::string_view BaseName(absl::string_view path);
 
 // Reads a whole file; errors name the path.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+// The names in `dir` (without "." and ".."), sorted.
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir);
+
+// Removes `path`; a path that is already gone is fine.
+absl::Status RemoveFile(const std::string& path);
 
 // Creates `dir` and its missing parents (like `mkdir -p`).
 absl::Status MakeDirs(const std::string& dir);

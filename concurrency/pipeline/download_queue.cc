@@ -13,7 +13,7 @@
 #include "concurrency/blocking_queue.h"
 #include "concurrency/pipeline/downloader.h"
 #include "concurrency/pipeline/pipeline.h"
-#include "concurrency/pipeline/pipeline_flags.h"
+#include "concurrency/pipeline/pipeline_cli.h"
 
 namespace {
 
@@ -34,9 +34,15 @@ int main(int argc, char** argv) {
                  setup.status().ToString().c_str());
     return 2;
   }
+  if (!setup->banner.empty() && !absl::GetFlag(FLAGS_quiet)) {
+    concurrency::pipeline::PrintLine(setup->banner);
+  }
   const concurrency::pipeline::PipelineOptions& options = setup->pipeline;
-  if (absl::Status s = concurrency::pipeline::ValidatePipelineOptions(options);
-      !s.ok()) {
+  absl::Status valid = concurrency::pipeline::ValidatePipelineOptions(options);
+  if (valid.ok()) {
+    valid = concurrency::pipeline::CheckNoEarlierOutput(options.out_dir);
+  }
+  if (absl::Status s = valid; !s.ok()) {
     std::fprintf(stderr, "download_queue: %s\n", s.ToString().c_str());
     return 2;
   }

@@ -17,7 +17,7 @@
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/downloader.h"
 #include "concurrency/pipeline/pipeline.h"
-#include "concurrency/pipeline/pipeline_flags.h"
+#include "concurrency/pipeline/pipeline_cli.h"
 
 namespace {
 
@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
                  setup.status().ToString().c_str());
     return 2;
   }
+  if (!setup->banner.empty() && !absl::GetFlag(FLAGS_quiet)) {
+    concurrency::pipeline::PrintLine(setup->banner);
+  }
   Downloader downloader(setup->download);
   int failures = 0;
   absl::Duration took[2];
@@ -83,9 +86,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "download_threads: %s\n", s.ToString().c_str());
       return 2;
     }
-    if (absl::Status s =
-            concurrency::pipeline::ValidatePipelineOptions(options);
-        !s.ok()) {
+    absl::Status s = concurrency::pipeline::ValidatePipelineOptions(options);
+    if (s.ok())
+      s = concurrency::pipeline::CheckNoEarlierOutput(options.out_dir);
+    if (!s.ok()) {
       std::fprintf(stderr, "download_threads: %s\n", s.ToString().c_str());
       return 2;
     }

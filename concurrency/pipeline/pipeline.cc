@@ -1,46 +1,38 @@
 #include "concurrency/pipeline/pipeline.h"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "concurrency/blocking_queue.h"
 #include "concurrency/event.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/io/posix_error.h"
+#include "concurrency/pipeline/manifest.h"
+#include "concurrency/pipeline/multi_fetcher.h"
+#include "concurrency/pipeline/resume.h"
 #include "concurrency/pipeline/tar_gz.h"
 #include "concurrency/thread_pool.h"
 
 namespace concurrency::pipeline {
 namespace {
 
-// Whether `name` is one of the names this pipeline writes: data<N>.xml or
-// data<N>.tgz.
-bool IsOurOutputName(absl::string_view name) {
-  if (!absl::ConsumePrefix(&name, "data")) return false;
-  if (!absl::ConsumeSuffix(&name, ".xml") &&
-      !absl::ConsumeSuffix(&name, ".tgz")) {
-    return false;
-  }
-  return !name.empty() &&
-         std::all_of(name.begin(), name.end(), absl::ascii_isdigit);
-}
+// Pages fetched but not yet converted, at most: bounds memory whatever the
+// number of pages.
+constexpr size_t kQueuePages = 64;
 
 void Log(const PipelineOptions& o, absl::string_view line) {
   if (o.log) o.log(line);
@@ -50,47 +42,60 @@ void Step(const PipelineOptions& o, absl::string_view step) {
   if (o.on_step) o.on_step(step);
 }
 
+void Bump(std::atomic<int64_t> PipelineCounters::*field,
+          const PipelineOptions& o, int64_t n = 1) {
+  if (o.counters != nullptr) (o.counters->*field).fetch_add(n);
+}
+
+std::string Path(const PipelineOptions& o, absl::string_view name) {
+  return absl::StrCat(o.out_dir, "/", name);
+}
+
 struct PageResult {
   int page;
   absl::StatusOr<std::string> csv;
 };
 
+// An archive written and durable, waiting for its manifest entry.
+struct Written {
+  int slot;
+  ArchiveRecord record;
+};
+
 // The converter -> tar thread hand-off: what the convert event announces,
-// and how many announced batches are not archived yet.
+// and how many announced slots are not archived yet.
 struct Handoff {
   absl::Mutex mu;
-  std::deque<std::vector<int>> batches ABSL_GUARDED_BY(mu);
+  std::deque<int> slots ABSL_GUARDED_BY(mu);
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   bool done ABSL_GUARDED_BY(mu) = false;
 };
 
 class Pipeline {
  public:
-  Pipeline(Downloader& downloader, const PipelineOptions& options)
-      : downloader_(downloader),
-        options_(options),
-        queue_(static_cast<size_t>(std::max(2, 2 * options.download_threads))) {
-  }
+  Pipeline(const PipelineOptions& options, const DownloaderOptions& download,
+           OutDirState state)
+      : options_(options),
+        download_(download),
+        layout_(options.pages, options.batch, options.shard),
+        state_(std::move(state)),
+        queue_(kQueuePages),
+        written_(0) {}
 
   PipelineReport Run() {
-    absl::Time start = absl::Now();
+    const absl::Time start = absl::Now();
+    std::vector<int> to_fetch = Plan();
     std::thread convert_thread([this] { ConvertLoop(); });
     std::thread tar_thread([this] { TarLoop(); });
-    {
-      ThreadPool downloaders(options_.download_threads, "download");
-      for (int page = 1; page <= options_.pages; ++page) {
-        absl::StatusOr<std::future<void>> f =
-            downloaders.Submit([this, page] { DownloadOne(page); });
-        if (!f.ok()) Fail(page, f.status());
-      }
-      downloaders.Shutdown(/*wait=*/true);
-    }
+    std::thread record_thread([this] { RecordLoop(); });
+    FetchAll(to_fetch);
     queue_.Close();  // no more pages: the converter drains, then ends
     convert_thread.join();
     tar_thread.join();
+    written_.Close();
+    record_thread.join();
     absl::MutexLock l(&mu_);
     report_.elapsed = absl::Now() - start;
-    // Archives finish in any order on the tar workers; report them by name.
     std::sort(report_.archives.begin(), report_.archives.end(),
               [](const std::string& a, const std::string& b) {
                 return a.size() != b.size() ? a.size() < b.size() : a < b;
@@ -103,49 +108,92 @@ class Pipeline {
   }
 
  private:
+  // What is left: counts each slot's missing pages; returns the pages to
+  // fetch, in order.
+  std::vector<int> Plan() {
+    std::vector<int> to_fetch;
+    const Range slots = layout_.shard_slots();
+    absl::MutexLock l(&mu_);
+    report_.pages = layout_.shard_pages().size();
+    for (int k = slots.first; k <= slots.last; ++k) {
+      const Range pages = layout_.SlotPages(k);
+      if (state_.manifest.archives.contains(k)) {
+        report_.pages_archived += pages.size();
+        continue;
+      }
+      missing_[k] = 0;
+      for (int p = pages.first; p <= pages.last; ++p) {
+        if (state_.xml_pages.contains(p)) {
+          ++report_.pages_reused;
+        } else {
+          ++missing_[k];
+          to_fetch.push_back(p);
+        }
+      }
+    }
+    if (options_.counters != nullptr) {
+      options_.counters->total = report_.pages;
+      options_.counters->archived = report_.pages_archived;
+    }
+    return to_fetch;
+  }
+
   void Fail(int page, absl::Status status) {
     Log(options_,
         absl::StrFormat("page %d failed: %s", page, status.ToString()));
+    Bump(&PipelineCounters::failed, options_);
     absl::MutexLock l(&mu_);
     report_.failures.push_back({page, std::move(status)});
   }
 
-  void DownloadOne(int page) {
-    PageResult r{page, DownloadPage(downloader_, options_, page)};
-    // The queue is closed only after every download ends, so Push succeeds.
-    (void)queue_.Push(std::move(r));
+  // The fetch thread's work, on this thread: every page through one
+  // MultiFetcher, each result into the queue (blocking while it is full).
+  void FetchAll(const std::vector<int>& pages) {
+    std::vector<std::string> urls;
+    for (int p : pages) {
+      urls.push_back(PageUrl(options_.url_template, p, options_.page_size));
+    }
+    MultiFetcher fetcher(
+        {download_, options_.max_in_flight, options_.max_per_host});
+    absl::Status s =
+        fetcher.Run(urls, [&](size_t i, absl::StatusOr<std::string> body) {
+          if (body.ok()) {
+            Bump(&PipelineCounters::downloaded, options_);
+            Bump(&PipelineCounters::bytes, options_,
+                 static_cast<int64_t>(body->size()));
+          }
+          // The queue is closed only after FetchAll returns: Push succeeds.
+          (void)queue_.Push(PageResult{pages[i], std::move(body)});
+        });
+    if (!s.ok()) {
+      for (int p : pages) Fail(p, s);  // the loop could not even start
+    }
   }
 
   void ConvertLoop() {
-    std::map<int, bool> resolved;  // pages done, out of order: converted?
-    int next = 1;
-    std::vector<int> batch;
+    // Slots complete from the start (their XML all left by a killed run).
+    for (auto& [k, missing] : missing_) {
+      if (missing == 0) HandToTar(k);
+    }
     while (std::optional<PageResult> r = queue_.Pop()) {
-      bool converted = false;
       if (!r->csv.ok()) {
         Fail(r->page, r->csv.status());
-      } else if (absl::StatusOr<std::string> xml =
-                     ConvertPage(*r->csv, r->page, options_);
-                 !xml.ok()) {
+        continue;
+      }
+      absl::StatusOr<std::string> xml = ConvertPage(*r->csv, r->page, options_);
+      if (!xml.ok()) {
         Fail(r->page, xml.status());
-      } else {
-        converted = true;
-        Step(options_, "xml_written");
+        continue;
       }
-      resolved[r->page] = converted;
-      // Batches follow page order: take every page resolved in sequence.
-      for (auto it = resolved.find(next); it != resolved.end();
-           it = resolved.find(next)) {
-        if (it->second) batch.push_back(next);
-        resolved.erase(it);
-        ++next;
-        if (static_cast<int>(batch.size()) == options_.batch) {
-          HandToTar(std::move(batch));
-          batch.clear();
-        }
+      Step(options_, "xml_written");
+      Bump(&PipelineCounters::converted, options_);
+      {
+        absl::MutexLock l(&mu_);
+        ++report_.pages_fetched;
       }
+      const int k = layout_.SlotOf(r->page);
+      if (--missing_[k] == 0) HandToTar(k);
     }
-    if (!batch.empty()) HandToTar(std::move(batch));  // the last, partial one
     {
       absl::MutexLock l(&handoff_.mu);
       handoff_.done = true;
@@ -153,17 +201,15 @@ class Pipeline {
     convert_event_.Set();
   }
 
-  // The tutorial's handshake, with slack: announce a batch with the convert
+  // The tutorial's handshake, with slack: announce a slot with the convert
   // event and go on converting; wait for a tar event only while
-  // `tar_threads` batches are already being archived. (The tutorial waited
-  // for every batch at once, so the converter idled while the tar thread
-  // worked.)
-  void HandToTar(std::vector<int> pages) {
+  // `tar_threads` slots are already being archived.
+  void HandToTar(int slot) {
     while (true) {
       {
         absl::MutexLock l(&handoff_.mu);
         if (handoff_.in_flight < std::max(1, options_.tar_threads)) {
-          handoff_.batches.push_back(std::move(pages));
+          handoff_.slots.push_back(slot);
           ++handoff_.in_flight;
           break;
         }
@@ -174,34 +220,31 @@ class Pipeline {
     convert_event_.Set();
   }
 
-  // The TarThread: waits for the convert event, gives each announced batch a
-  // number (data1.tgz, data2.tgz... in page order) and archives it on one of
-  // `tar_threads` workers; each finished archive raises the tar event.
+  // The TarThread: waits for the convert event and archives each announced
+  // slot on one of `tar_threads` workers; each finished archive raises the
+  // tar event.
   void TarLoop() {
     ThreadPool workers(std::max(1, options_.tar_threads), "tar");
-    int count = 0;
     while (true) {
       convert_event_.Wait();
       convert_event_.Clear();
-      std::deque<std::vector<int>> batches;
+      std::deque<int> slots;
       bool done;
       {
         absl::MutexLock l(&handoff_.mu);
-        batches.swap(handoff_.batches);
+        slots.swap(handoff_.slots);
         done = handoff_.done;
       }
-      for (std::vector<int>& pages : batches) {
-        const int k = ++count;
-        auto job = [this, k, pages = std::move(pages)] {
-          TarBatch(k, pages);
+      for (int k : slots) {
+        auto job = [this, k] {
+          TarSlot(k);
           {
             absl::MutexLock l(&handoff_.mu);
             --handoff_.in_flight;
           }
           tar_event_.Set();
         };
-        if (absl::StatusOr<std::future<void>> f =
-                workers.Submit(std::move(job));
+        if (absl::StatusOr<std::future<void>> f = workers.Submit(job);
             !f.ok()) {
           Log(options_, f.status().ToString());
         }
@@ -211,52 +254,96 @@ class Pipeline {
     workers.Shutdown(/*wait=*/true);
   }
 
-  void TarBatch(int k, const std::vector<int>& pages) {
-    std::string path = absl::StrCat(options_.out_dir, "/", ArchiveFileName(k));
-    std::vector<std::string> names;
-    for (int p : pages) names.push_back(XmlFileName(p));
-    Log(options_, absl::StrFormat("tar %s (%s)", ArchiveFileName(k),
-                                  absl::StrJoin(names, " ")));
-    absl::Status s = [&]() -> absl::Status {
-      absl::StatusOr<std::unique_ptr<TarGzWriter>> tar =
-          TarGzWriter::Create(path, {.level = options_.gzip_level});
-      if (!tar.ok()) return tar.status();
-      for (const std::string& name : names) {
-        absl::Status added =
-            (*tar)->AddFile(absl::StrCat(options_.out_dir, "/", name), name);
-        if (!added.ok()) return added;
-      }
-      return (*tar)->Commit();
-    }();
-    if (!s.ok()) {
-      for (int p : pages) {
-        Fail(p, absl::Status(s.code(),
-                             absl::StrCat(s.message(), " (page ", p,
-                                          " stays in ", XmlFileName(p), ")")));
+  absl::Status WriteArchive(const std::string& path, const Range& pages) {
+    absl::StatusOr<std::unique_ptr<TarGzWriter>> tar =
+        TarGzWriter::Create(path, {.level = options_.gzip_level});
+    if (!tar.ok()) return tar.status();
+    for (int p = pages.first; p <= pages.last; ++p) {
+      absl::Status added =
+          (*tar)->AddFile(Path(options_, XmlFileName(p)), XmlFileName(p));
+      if (!added.ok()) return added;
+    }
+    return (*tar)->Commit();
+  }
+
+  void TarSlot(int k) {
+    const Range pages = layout_.SlotPages(k);
+    const std::string path = Path(options_, ArchiveFileName(k));
+    Log(options_, absl::StrFormat("tar %s (pages %d-%d)", ArchiveFileName(k),
+                                  pages.first, pages.last));
+    absl::Status s = WriteArchive(path, pages);
+    absl::StatusOr<ArchiveRecord> record =
+        s.ok() ? MeasureFile(path) : absl::StatusOr<ArchiveRecord>(s);
+    if (!record.ok()) {
+      for (int p = pages.first; p <= pages.last; ++p) {
+        Fail(p,
+             absl::Status(record.status().code(),
+                          absl::StrCat(record.status().message(), " (page ", p,
+                                       " stays in ", XmlFileName(p), ")")));
       }
       return;
     }
+    record->pages = pages;
     Step(options_, "archive_written");
-    // The archive is durable: now, and only now, its XML files may go.
-    for (const std::string& name : names) {
-      std::string xml = absl::StrCat(options_.out_dir, "/", name);
-      if (unlink(xml.c_str()) != 0) {
-        Log(options_,
-            absl::StrFormat("could not remove %s (it is archived in "
-                            "%s): %s",
-                            xml, path,
-                            io::PosixError("unlink", errno).message()));
+    (void)written_.Push(Written{k, *record});
+  }
+
+  // The recorder: adds every archive written since its last round to the
+  // manifest in one atomic rewrite, then (and only then) removes their XML
+  // files.
+  void RecordLoop() {
+    while (std::optional<Written> w = written_.Pop()) {
+      std::vector<Written> batch = {*std::move(w)};
+      while (std::optional<Written> more = written_.TryPop()) {
+        batch.push_back(*std::move(more));
+      }
+      Record(batch);
+    }
+  }
+
+  void Record(const std::vector<Written>& batch) {
+    for (const Written& w : batch) {
+      state_.manifest.archives[w.slot] = w.record;
+    }
+    absl::Status s = WriteManifest(options_.out_dir, layout_.ManifestName(),
+                                   state_.manifest);
+    if (!s.ok()) {
+      for (const Written& w : batch) {
+        state_.manifest.archives.erase(w.slot);
+        for (int p = w.record.pages.first; p <= w.record.pages.last; ++p) {
+          Fail(p, absl::Status(s.code(), absl::StrCat("recording ",
+                                                      ArchiveFileName(w.slot),
+                                                      ": ", s.message())));
+        }
+      }
+      return;
+    }
+    Step(options_, "manifest_written");
+    for (const Written& w : batch) Archived(w);
+  }
+
+  void Archived(const Written& w) {
+    for (int p = w.record.pages.first; p <= w.record.pages.last; ++p) {
+      const std::string xml = Path(options_, XmlFileName(p));
+      if (absl::Status s = io::RemoveFile(xml); !s.ok()) {
+        Log(options_, absl::StrCat(s.message(), " (it is archived in ",
+                                   ArchiveFileName(w.slot), ")"));
       }
       Step(options_, "xml_removed");
     }
+    Bump(&PipelineCounters::archived, options_, w.record.pages.size());
     absl::MutexLock l(&mu_);
-    report_.archives.push_back(path);
-    report_.pages_archived += static_cast<int>(pages.size());
+    report_.archives.push_back(Path(options_, ArchiveFileName(w.slot)));
+    report_.pages_archived += w.record.pages.size();
   }
 
-  Downloader& downloader_;
   const PipelineOptions& options_;
+  const DownloaderOptions& download_;
+  const Layout layout_;
+  OutDirState state_;           // manifest: the recorder's after Run starts
+  std::map<int, int> missing_;  // slot -> pages not converted; converter's
   BlockingQueue<PageResult> queue_;
+  BlockingQueue<Written> written_;
   Event convert_event_;
   Event tar_event_;
   Handoff handoff_;
@@ -265,9 +352,6 @@ class Pipeline {
 };
 
 }  // namespace
-
-std::string XmlFileName(int page) { return absl::StrCat("data", page, ".xml"); }
-std::string ArchiveFileName(int k) { return absl::StrCat("data", k, ".tgz"); }
 
 std::string PageUrl(absl::string_view url_template, int page, int page_size) {
   return absl::StrReplaceAll(url_template,
@@ -280,43 +364,46 @@ absl::Status ValidatePipelineOptions(const PipelineOptions& o) {
   if (!absl::StrContains(o.url_template, "{page}") &&
       !absl::StrContains(o.url_template, "%s")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--url \"", RedactUrl(o.url_template),
+        "url \"", RedactUrl(o.url_template),
         "\" has no page placeholder: put {page} (or %s) where the page number "
         "goes"));
   }
-  if (o.pages < 0) return absl::InvalidArgumentError("--pages must be >= 0");
-  if (o.page_size < 1)
-    return absl::InvalidArgumentError("--page_size must be >= 1");
-  if (o.batch < 1) return absl::InvalidArgumentError("--batch must be >= 1");
-  if (o.download_threads < 1) {
-    return absl::InvalidArgumentError("--download_threads must be >= 1");
-  }
-  if (o.tar_threads < 1) {
-    return absl::InvalidArgumentError("--tar_threads must be >= 1");
-  }
-  if (o.gzip_level < 0 || o.gzip_level > 9) {
-    return absl::InvalidArgumentError("--gzip_level must be in [0, 9]");
-  }
-  DIR* d = opendir(o.out_dir.c_str());
-  if (d == nullptr) {
-    return io::PosixError(absl::StrCat("--out_dir ", o.out_dir), errno);
-  }
-  std::string earlier;
-  while (dirent* e = readdir(d)) {
-    if (IsOurOutputName(e->d_name)) {
-      earlier = e->d_name;
-      break;
+  struct Bound {
+    const char* name;
+    int value;
+    int min;
+  };
+  for (const Bound& b :
+       {Bound{"pages", o.pages, 0}, Bound{"page_size", o.page_size, 1},
+        Bound{"batch", o.batch, 1}, Bound{"max_in_flight", o.max_in_flight, 1},
+        Bound{"max_per_host", o.max_per_host, 1},
+        Bound{"tar_threads", o.tar_threads, 1}}) {
+    if (b.value < b.min) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(b.name, " must be >= ", b.min, ", not ", b.value));
     }
   }
-  closedir(d);
-  if (!earlier.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--out_dir ", o.out_dir, " already holds ", earlier,
-        " from an earlier run; move it away or choose another --out_dir "
-        "(the pipeline never overwrites output)"));
+  if (o.gzip_level < 0 || o.gzip_level > 9) {
+    return absl::InvalidArgumentError("gzip_level must be in [0, 9]");
   }
-  if (access(o.out_dir.c_str(), W_OK) != 0) {
-    return io::PosixError(absl::StrCat("--out_dir ", o.out_dir), errno);
+  if (o.shard.count < 1 || o.shard.index < 0 ||
+      o.shard.index >= o.shard.count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", o.shard.index, "/", o.shard.count, " is not one of N >= 1"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNoEarlierOutput(const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> names = io::ListDirectory(dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (XmlPageOf(name) || ArchiveSlotOf(name)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          dir, " already holds ", name,
+          " from an earlier run; move it away or choose another output "
+          "directory (the lessons never overwrite output)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -331,7 +418,7 @@ absl::StatusOr<std::string> DownloadPage(Downloader& downloader,
 
 absl::StatusOr<std::string> ConvertPage(absl::string_view csv, int page,
                                         const PipelineOptions& options) {
-  std::string path = absl::StrCat(options.out_dir, "/", XmlFileName(page));
+  std::string path = Path(options, XmlFileName(page));
   Log(options, absl::StrFormat("Convert csv data to %s", XmlFileName(page)));
   absl::StatusOr<std::unique_ptr<io::AtomicFile>> file =
       io::AtomicFile::Create(path, io::AtomicFile::Mode::kNoReplace,
@@ -348,10 +435,17 @@ absl::StatusOr<std::string> ConvertPage(absl::string_view csv, int page,
   return path;
 }
 
-absl::StatusOr<PipelineReport> RunPipeline(Downloader& downloader,
-                                           const PipelineOptions& options) {
+absl::StatusOr<PipelineReport> RunPipeline(const PipelineOptions& options,
+                                           const DownloaderOptions& download) {
   if (absl::Status s = ValidatePipelineOptions(options); !s.ok()) return s;
-  Pipeline pipeline(downloader, options);
+  RunSettings settings{
+      options.source.empty() ? RedactUrl(options.url_template) : options.source,
+      options.pages, options.page_size, options.batch, options.shard};
+  Layout layout(options.pages, options.batch, options.shard);
+  absl::StatusOr<OutDirState> state =
+      OpenOutDir(options.out_dir, layout, settings);
+  if (!state.ok()) return state.status();
+  Pipeline pipeline(options, download, *std::move(state));
   return pipeline.Run();
 }
 

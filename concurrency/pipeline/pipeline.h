@@ -1,47 +1,54 @@
+// -----------------------------------------------------------------------------
+// File: pipeline.h
+// -----------------------------------------------------------------------------
+//
 // The CSV download -> XML conversion -> tar.gz pipeline of the tutorial's
 // thread lessons, and the steps the three lesson binaries share.
 //
 // RunPipeline is lesson 3, the main job:
 //
-//   download threads --BlockingQueue--> convert thread --events--> tar thread
+//   fetch thread --BlockingQueue--> convert thread --events--> tar thread
+//                                                     --> manifest recorder
 //
-// A ThreadPool of `download_threads` fetches pages and pushes each result
+// The fetch thread keeps up to `max_in_flight` downloads open at once with
+// libcurl's multi interface (multi_fetcher.h) and pushes each page's result
 // (CSV or error) into a bounded BlockingQueue; closing the queue, not a
-// sentinel, tells the converter that no more pages come. The converter writes
-// `data<page>.xml` for each page as it arrives and, every `batch` pages in
-// page order, hands the batch to the tar thread as the tutorial does: it sets
-// the convert event, and waits for a tar event when `tar_threads` batches
-// are already being archived (the tutorial waited for every batch at once,
-// idling while the tar thread worked). The tar thread numbers the batches in
-// page order and archives them on `tar_threads` workers: `data<k>.tgz` holds
-// exactly batch k, and its XML files are deleted only after it is durable.
+// sentinel, tells the converter that no more pages come. The converter
+// writes data<page>.xml for each page and, as soon as every page of a slot
+// is converted (layout.h: slot k is pages (k-1)*batch+1 ... k*batch), hands
+// the slot to the tar thread, as the tutorial does: it sets the convert
+// event, and waits for a tar event only while `tar_threads` slots are being
+// archived. The tar thread archives slot k as data<k>.tgz on `tar_threads`
+// workers; the recorder then adds the archives to the manifest (one atomic
+// rewrite for all archives finished since the last) and only after that
+// removes their XML files.
 //
-// What differs from the tutorial, on purpose:
-//  * Batches follow page order (pages 1-2 in data1.tgz, 3-4 in data2.tgz...),
-//    not download order, so archives are the same on every run; a page that
-//    failed is skipped and the batch is filled by the next pages.
-//  * Only the batch's own files are archived, never every *.xml in the
-//    directory; and out_dir must not already hold data*.xml or data*.tgz
-//    names (the tutorial overwrote earlier archives).
-//  * The last partial batch is archived; the program always ends: downloads
-//    retry a bounded number of times (downloader.h), a page that cannot be
-//    downloaded or converted is reported and the others go on.
-//  * Crash safety: XML files and archives are written through io::AtomicFile
-//    (temporary file, fsync, rename), archives also fsync the directory, and
-//    XML files are deleted only after their archive is durable. Killed at any
-//    moment, every converted page is either a complete data<page>.xml or
-//    inside a complete archive. On power loss, archives and their pages are
-//    safe; a page converted but not yet archived may lose its XML name (never
-//    show partial content under it); with `fsync_xml` off it may also show an
-//    empty or partial XML file, as it would with the tutorial. A deleted XML
-//    file may reappear after power loss: a duplicate of an archived page,
-//    never a loss.
-#ifndef CONCURRENCY_PIPELINE_H_
-#define CONCURRENCY_PIPELINE_H_
+// Resume. A rerun with the same settings into the same `out_dir` finishes
+// the job: archived pages are neither fetched nor archived again; complete
+// data<page>.xml files left by a killed run are archived without being
+// fetched; temporary files and archives the manifest does not name (a kill
+// between an archive and its manifest entry) are removed; failed pages are
+// tried again. Refused, with every file left in place: a manifest of other
+// settings (naming the setting), a corrupt manifest, an archive the manifest
+// names that is missing or does not match its size and CRC-32, output of
+// ours without a manifest, and a second run holding the directory's lock.
+//
+// Crash safety: XML files, archives and the manifest are written through
+// io::AtomicFile; archives and the manifest are fsynced with their
+// directory before anything that depends on them is removed. After any
+// number of kills and reruns, every page ends in exactly one complete
+// archive, and no half-written file stands under a final name.
+//
+// What differs from the tutorial, on purpose: archives hold fixed slots
+// (the same on every run, whatever finished first); only a slot's own files
+// go into its archive; every slot is archived, the last short one included;
+// downloads retry a bounded number of times, and a page that fails is
+// reported while the others go on.
+#ifndef CONCURRENCY_PIPELINE_PIPELINE_H_
+#define CONCURRENCY_PIPELINE_PIPELINE_H_
 
 #include <functional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,6 +57,8 @@
 #include "absl/time/time.h"
 #include "concurrency/pipeline/csv_to_xml.h"
 #include "concurrency/pipeline/downloader.h"
+#include "concurrency/pipeline/layout.h"
+#include "concurrency/pipeline/progress.h"
 
 namespace concurrency::pipeline {
 
@@ -57,21 +66,29 @@ struct PipelineOptions {
   // The page URL: `{page}` (or the tutorial's `%s`) becomes the page number,
   // `{page_size}` the page size.
   std::string url_template;
+  // What names the source in the manifest: a rerun must name the same.
+  // Empty: the URL template (without credentials).
+  std::string source;
   int pages = 14;
   int page_size = 100;
   int batch = 2;
+  Shard shard;
   std::string out_dir = ".";
-  int download_threads = 8;
+  // Lesson 3: transfers open at once, and per host.
+  int max_in_flight = 64;
+  int max_per_host = 64;
   CsvToXmlOptions csv;
   int gzip_level = 6;
-  // fsync each XML file before renaming it into place (see above).
+  // fsync each XML file before renaming it into place.
   bool fsync_xml = true;
-  // Archives written at once by the tar thread's workers.
+  // Archives written at once.
   int tar_threads = 2;
-  // Progress lines, like the tutorial's prints; null: silent.
+  // Bumped as pages move on; null: not counted.
+  PipelineCounters* counters = nullptr;
+  // Lines like the tutorial's prints; null: silent.
   std::function<void(absl::string_view)> log;
   // Called after each durable step: "xml_written", "archive_written",
-  // "xml_removed". Tests kill the process here to check crash safety.
+  // "manifest_written", "xml_removed". Tests kill the process there.
   std::function<void(absl::string_view)> on_step;
 };
 
@@ -81,25 +98,24 @@ struct PageFailure {
 };
 
 struct PipelineReport {
-  int pages_archived = 0;
-  std::vector<std::string> archives;  // paths, in order
+  int pages = 0;           // of this shard
+  int pages_archived = 0;  // in archives at the end, this run's and before
+  int pages_fetched = 0;   // downloaded by this run
+  int pages_reused = 0;    // complete XML files a killed run left
+  std::vector<std::string> archives;  // written by this run, in order
   std::vector<PageFailure> failures;  // by page
   absl::Duration elapsed;
-  bool ok() const { return failures.empty(); }
+  bool ok() const { return failures.empty() && pages_archived == pages; }
 };
 
-// Checks the options (a template with a page placeholder, positive counts, an
-// existing writable out_dir without earlier output). Errors name the flag.
+// Checks what does not depend on the output directory: a template with a
+// page placeholder, positive counts. Errors name the option.
 absl::Status ValidatePipelineOptions(const PipelineOptions& options);
 
 // The URL of `page`.
 std::string PageUrl(absl::string_view url_template, int page, int page_size);
 
-// "data<page>.xml" and "data<k>.tgz", as the tutorial names them.
-std::string XmlFileName(int page);
-std::string ArchiveFileName(int k);
-
-// Downloads `page` (lesson 1's `download_csv`).
+// Lessons 1 and 2: downloads `page` (`download_csv`).
 absl::StatusOr<std::string> DownloadPage(Downloader& downloader,
                                          const PipelineOptions& options,
                                          int page);
@@ -109,11 +125,16 @@ absl::StatusOr<std::string> DownloadPage(Downloader& downloader,
 absl::StatusOr<std::string> ConvertPage(absl::string_view csv, int page,
                                         const PipelineOptions& options);
 
-// Lesson 3: runs the whole pipeline. A returned error means it could not
-// start (bad options); page-level failures are in the report.
-absl::StatusOr<PipelineReport> RunPipeline(Downloader& downloader,
-                                           const PipelineOptions& options);
+// Lessons 1 and 2 write into a fresh directory: fails if `dir` holds any
+// data<N>.xml or data<N>.tgz.
+absl::Status CheckNoEarlierOutput(const std::string& dir);
+
+// Lesson 3: runs (or resumes) the whole pipeline. A returned error means it
+// could not start (bad options, a directory it must not touch); page-level
+// failures are in the report.
+absl::StatusOr<PipelineReport> RunPipeline(const PipelineOptions& options,
+                                           const DownloaderOptions& download);
 
 }  // namespace concurrency::pipeline
 
-#endif  // CONCURRENCY_PIPELINE_H_
+#endif  // CONCURRENCY_PIPELINE_PIPELINE_H_

@@ -1,46 +1,114 @@
-// Lesson 3 and the main job: download threads -> queue -> convert thread ->
-// (every --batch XML files, coordinated by a convert event and a tar event)
-// -> tar thread. See pipeline.h for what it fixes in the tutorial's version.
+// Lesson 3 and the main job: a fetch thread (many downloads in flight) ->
+// queue -> convert thread -> (each full slot of --batch pages, coordinated
+// by a convert event and a tar event) -> tar thread -> manifest. See
+// pipeline.h for what it fixes in the tutorial's version.
 //
 //   bazel run //concurrency/pipeline
 //   bazel run //concurrency/pipeline -- --pages=20 --out_dir=/tmp/prices
 //       --url='https://host/prices.csv?page_number={page}'
 //       --credentials_file=$HOME/.prices
+//
+// Killed or cut short, the same command with the same --out_dir finishes
+// the job.
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "concurrency/pipeline/downloader.h"
+#include "absl/strings/str_format.h"
 #include "concurrency/pipeline/pipeline.h"
-#include "concurrency/pipeline/pipeline_flags.h"
+#include "concurrency/pipeline/pipeline_cli.h"
+#include "concurrency/pipeline/progress.h"
+
+ABSL_FLAG(int, max_in_flight, 64, "Downloads open at once.");
+ABSL_FLAG(int, max_per_host, 64, "Connections open at once to one host.");
+ABSL_FLAG(int, tar_threads, 2, "Archives written at once.");
+ABSL_FLAG(int, gzip_level, 6, "gzip level of the archives, 0-9.");
+ABSL_FLAG(bool, fsync_xml, true,
+          "fsync each XML file before it takes its name. Off: still safe "
+          "against a killed process; on power loss an unarchived page's XML "
+          "may be partial. Archives and the manifest are always fsynced.");
+ABSL_FLAG(std::string, progress, "auto",
+          "Progress on stderr: 'bar' (one line redrawn in place), 'lines' (a "
+          "line every few seconds and at each archive), 'none', or 'auto' "
+          "(bar on a terminal, else lines). --quiet means none.");
+
+namespace {
+
+namespace pipeline = ::concurrency::pipeline;
+
+absl::StatusOr<pipeline::ProgressDisplay::Mode> ProgressMode() {
+  std::string mode = absl::GetFlag(FLAGS_progress);
+  if (absl::GetFlag(FLAGS_quiet) || mode == "none") {
+    return pipeline::ProgressDisplay::Mode::kNone;
+  }
+  if (mode == "auto") mode = isatty(STDERR_FILENO) ? "bar" : "lines";
+  if (mode == "bar") return pipeline::ProgressDisplay::Mode::kBar;
+  if (mode == "lines") return pipeline::ProgressDisplay::Mode::kLines;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--progress=", mode, ": expected auto, bar, lines or none"));
+}
+
+void PrintSummary(const pipeline::PipelineReport& r,
+                  const pipeline::PipelineOptions& o) {
+  pipeline::PrintLine(absl::StrFormat(
+      "archived %d of %d pages (%d fetched, %d reused from an earlier run) "
+      "into %d new archives in %s (%s)",
+      r.pages_archived, r.pages, r.pages_fetched, r.pages_reused,
+      r.archives.size(), o.out_dir, absl::FormatDuration(r.elapsed)));
+  for (const pipeline::PageFailure& f : r.failures) {
+    std::fprintf(stderr, "page %d: %s\n", f.page, f.status.ToString().c_str());
+  }
+  if (!r.ok()) {
+    std::fprintf(stderr,
+                 "%d pages are not archived yet: rerun the same command with "
+                 "--out_dir=%s to finish\n",
+                 r.pages - r.pages_archived, o.out_dir.c_str());
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  concurrency::pipeline::ParsePipelineCommandLine(
+  pipeline::ParsePipelineCommandLine(
       argc, argv,
-      "Downloads CSV pages, converts each to XML and packs every --batch XML "
-      "files into a .tgz (the tutorial's DownloadThread/ConvertThread/"
-      "TarThread pipeline).");
-  absl::StatusOr<concurrency::pipeline::PipelineSetup> setup =
-      concurrency::pipeline::PipelineSetupFromFlags("pipeline");
+      "Downloads CSV pages, converts each to XML and packs every --batch "
+      "pages into a .tgz (the tutorial's DownloadThread/ConvertThread/"
+      "TarThread pipeline); resumes an earlier run in the same --out_dir.");
+  absl::StatusOr<pipeline::ProgressDisplay::Mode> mode = ProgressMode();
+  absl::StatusOr<pipeline::PipelineSetup> setup =
+      mode.ok() ? pipeline::PipelineSetupFromFlags("pipeline")
+                : absl::StatusOr<pipeline::PipelineSetup>(mode.status());
   if (!setup.ok()) {
     std::fprintf(stderr, "pipeline: %s\n", setup.status().ToString().c_str());
     return 2;
   }
-  concurrency::pipeline::Downloader downloader(setup->download);
-  absl::StatusOr<concurrency::pipeline::PipelineReport> report =
-      concurrency::pipeline::RunPipeline(downloader, setup->pipeline);
+  if (!setup->banner.empty() && !absl::GetFlag(FLAGS_quiet)) {
+    pipeline::PrintLine(setup->banner);
+  }
+  pipeline::PipelineOptions& options = setup->pipeline;
+  options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  options.max_per_host = absl::GetFlag(FLAGS_max_per_host);
+  options.tar_threads = absl::GetFlag(FLAGS_tar_threads);
+  options.gzip_level = absl::GetFlag(FLAGS_gzip_level);
+  options.fsync_xml = absl::GetFlag(FLAGS_fsync_xml);
+  pipeline::PipelineCounters counters;
+  options.counters = &counters;
+  // With a bar on the terminal, the per-page lines would scroll it away.
+  if (*mode == pipeline::ProgressDisplay::Mode::kBar) {
+    options.log = nullptr;
+    setup->download.log = nullptr;
+  }
+  pipeline::ProgressDisplay display(counters, *mode, STDERR_FILENO);
+  display.Start();
+  absl::StatusOr<pipeline::PipelineReport> report =
+      pipeline::RunPipeline(options, setup->download);
+  display.Stop();
   if (!report.ok()) {
     std::fprintf(stderr, "pipeline: %s\n", report.status().ToString().c_str());
     return 2;
   }
-  std::printf("archived %d of %d pages into %zu archives in %s (%s)\n",
-              report->pages_archived, setup->pipeline.pages,
-              report->archives.size(), setup->pipeline.out_dir.c_str(),
-              absl::FormatDuration(report->elapsed).c_str());
-  for (const concurrency::pipeline::PageFailure& f : report->failures) {
-    std::fprintf(stderr, "page %d: %s\n", f.page, f.status.ToString().c_str());
-  }
-  std::printf("main thread end.\n");
+  PrintSummary(*report, options);
+  pipeline::PrintLine("main thread end.");
   return report->ok() ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/pipeline_flags.h"
+#include "concurrency/pipeline/pipeline_cli.h"
 
 #include <stdlib.h>
 
@@ -12,7 +12,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/prices.h"
 
@@ -22,10 +21,12 @@ ABSL_FLAG(std::string, url, "",
           "127.0.0.1.");
 ABSL_FLAG(int, pages, 14, "Pages to download: 1..pages.");
 ABSL_FLAG(int, page_size, 100, "Rows per page ({page_size} in --url).");
-ABSL_FLAG(int, batch, 2, "XML files per .tgz archive.");
+ABSL_FLAG(int, batch, 2,
+          "Pages per .tgz archive: data<k>.tgz holds pages (k-1)*batch+1 to "
+          "k*batch.");
 ABSL_FLAG(std::string, out_dir, "",
-          "Output directory. Empty: a fresh pipeline_out/<lesson>-<time>.");
-ABSL_FLAG(int, download_threads, 8, "Concurrent downloads.");
+          "Output directory. Empty: a fresh pipeline_out/<binary>-<time>. "
+          "The pipeline resumes an earlier run of the same settings there.");
 ABSL_FLAG(int, retries, 4,
           "Retries per page after the first attempt (connection errors, "
           "timeouts, truncated bodies, HTTP 408/429/5xx).");
@@ -44,47 +45,25 @@ ABSL_FLAG(std::string, credentials_file, "",
 ABSL_FLAG(std::string, ragged, "error",
           "Records whose field count differs from the header's: 'error' "
           "fails the page, 'pad' pads short records with empty elements.");
-ABSL_FLAG(int, gzip_level, 6, "gzip level of the archives, 0-9.");
-ABSL_FLAG(int, tar_threads, 2, "Archives written at once.");
-ABSL_FLAG(bool, fsync_xml, true,
-          "fsync each XML file before it takes its name. Off: still safe "
-          "against a killed process; on power loss an unarchived page's XML "
-          "may be partial. Archives are always fsynced.");
 ABSL_FLAG(absl::Duration, demo_delay, absl::Milliseconds(20),
           "Demo feed only: latency added to each response.");
-ABSL_FLAG(bool, quiet, false, "Print only the summary.");
+ABSL_FLAG(bool, quiet, false, "Print only the summary and errors.");
 
 namespace concurrency::pipeline {
 namespace {
+
+// Connections the demo feed serves at once: enough for any download stage.
+constexpr int kDemoFeedThreads = 128;
 
 std::string RandomToken() {
   absl::BitGen rng;
   return absl::StrFormat("%016x", absl::Uniform<uint64_t>(rng));
 }
 
-}  // namespace
-
-void ParsePipelineCommandLine(int argc, char** argv, absl::string_view usage) {
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "concurrency/");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-  absl::SetProgramUsageMessage(usage);
-  absl::ParseCommandLine(argc, argv);
-}
-
-absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view lesson) {
-  PipelineSetup setup;
-  PipelineOptions& p = setup.pipeline;
+absl::Status ReadPipelineFlags(PipelineOptions& p) {
   p.pages = absl::GetFlag(FLAGS_pages);
   p.page_size = absl::GetFlag(FLAGS_page_size);
   p.batch = absl::GetFlag(FLAGS_batch);
-  p.download_threads = absl::GetFlag(FLAGS_download_threads);
-  p.gzip_level = absl::GetFlag(FLAGS_gzip_level);
-  p.tar_threads = absl::GetFlag(FLAGS_tar_threads);
-  p.fsync_xml = absl::GetFlag(FLAGS_fsync_xml);
   std::string ragged = absl::GetFlag(FLAGS_ragged);
   if (ragged == "error") {
     p.csv.ragged = RaggedRows::kError;
@@ -94,60 +73,92 @@ absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view lesson) {
     return absl::InvalidArgumentError(
         absl::StrCat("--ragged=", ragged, ": expected 'error' or 'pad'"));
   }
-  if (!absl::GetFlag(FLAGS_quiet)) {
-    p.log = [](absl::string_view line) {
-      std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()),
-                   line.data());
-      std::fflush(stdout);
-    };
-  }
+  if (!absl::GetFlag(FLAGS_quiet)) p.log = PrintLine;
+  return absl::OkStatus();
+}
 
-  DownloaderOptions& d = setup.download;
+absl::Status ReadDownloadFlags(DownloaderOptions& d) {
   d.timeout = absl::GetFlag(FLAGS_timeout);
   d.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   if (absl::GetFlag(FLAGS_retries) < 0) {
     return absl::InvalidArgumentError("--retries must be >= 0");
   }
   d.retry.max_attempts = absl::GetFlag(FLAGS_retries) + 1;
-  d.log = p.log;
+  if (!absl::GetFlag(FLAGS_quiet)) d.log = PrintLine;
+  return absl::OkStatus();
+}
 
+// The source: --url and its credentials, or the demo feed.
+absl::Status ChooseSource(PipelineSetup& setup) {
+  PipelineOptions& p = setup.pipeline;
   p.url_template = absl::GetFlag(FLAGS_url);
-  if (p.url_template.empty()) {
-    Credentials demo{"demo", RandomToken()};
-    absl::StatusOr<std::unique_ptr<http::HttpServer>> feed =
-        StartPriceFeed({.user = demo.user,
-                        .password = demo.password,
-                        .pages = p.pages,
-                        .default_page_size = p.page_size,
-                        .delay = absl::GetFlag(FLAGS_demo_delay)});
-    if (!feed.ok()) return feed.status();
-    setup.demo_feed = std::move(*feed);
-    p.url_template = absl::StrCat(
-        setup.demo_feed->base_url(),
-        "/prices.csv?ticker=AAPL&hide_paging=true&page_size={page_size}"
-        "&page_number={page}");
-    d.credentials = demo;
-    std::printf(
-        "no --url: serving the demo price feed on %s (random "
-        "credentials, %s per response)\n",
-        setup.demo_feed->base_url().c_str(),
-        absl::FormatDuration(absl::GetFlag(FLAGS_demo_delay)).c_str());
-  } else {
+  if (!p.url_template.empty()) {
     absl::StatusOr<Credentials> c = LoadCredentials(
         absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_password),
         absl::GetFlag(FLAGS_credentials_file));
     if (!c.ok()) return c.status();
-    d.credentials = *c;
+    setup.download.credentials = *c;
+    return absl::OkStatus();
   }
+  Credentials demo{"demo", RandomToken()};
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> feed =
+      StartPriceFeed({.user = demo.user,
+                      .password = demo.password,
+                      .pages = p.pages,
+                      .default_page_size = p.page_size,
+                      .delay = absl::GetFlag(FLAGS_demo_delay),
+                      .threads = kDemoFeedThreads});
+  if (!feed.ok()) return feed.status();
+  setup.demo_feed = std::move(*feed);
+  p.url_template = absl::StrCat(
+      setup.demo_feed->base_url(),
+      "/prices.csv?ticker=AAPL&hide_paging=true&page_size={page_size}"
+      "&page_number={page}");
+  p.source = "demo";  // the port changes; the feed's pages do not
+  setup.download.credentials = demo;
+  setup.banner = absl::StrFormat(
+      "no --url: serving the demo price feed on %s (random credentials, %s "
+      "per response)",
+      setup.demo_feed->base_url(),
+      absl::FormatDuration(absl::GetFlag(FLAGS_demo_delay)));
+  return absl::OkStatus();
+}
 
+absl::Status ChooseOutDir(absl::string_view name, PipelineOptions& p) {
   p.out_dir = absl::GetFlag(FLAGS_out_dir);
   if (p.out_dir.empty()) {
     const char* base = getenv("BUILD_WORKING_DIRECTORY");
     p.out_dir = absl::StrCat(
-        base != nullptr ? base : ".", "/pipeline_out/", lesson, "-",
+        base != nullptr ? base : ".", "/pipeline_out/", name, "-",
         absl::FormatTime("%Y%m%dT%H%M%E3SZ", absl::Now(), absl::UTCTimeZone()));
   }
-  if (absl::Status s = io::MakeDirs(p.out_dir); !s.ok()) return s;
+  return io::MakeDirs(p.out_dir);
+}
+
+}  // namespace
+
+void PrintLine(absl::string_view line) {
+  std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(stdout);
+}
+
+void ParsePipelineCommandLine(int argc, char** argv, absl::string_view usage) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "concurrency/pipeline/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(usage);
+  absl::ParseCommandLine(argc, argv);
+}
+
+absl::StatusOr<PipelineSetup> PipelineSetupFromFlags(absl::string_view name) {
+  PipelineSetup setup;
+  if (absl::Status s = ReadPipelineFlags(setup.pipeline); !s.ok()) return s;
+  if (absl::Status s = ReadDownloadFlags(setup.download); !s.ok()) return s;
+  if (absl::Status s = ChooseSource(setup); !s.ok()) return s;
+  if (absl::Status s = ChooseOutDir(name, setup.pipeline); !s.ok()) return s;
   return setup;
 }
 

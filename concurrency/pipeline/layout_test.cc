@@ -1,0 +1,139 @@
+#include "concurrency/pipeline/layout.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "concurrency/pipeline/manifest.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/testing/status_matchers.h"
+
+namespace concurrency::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing_util::IsOk;
+using ::testing_util::StatusIs;
+
+TEST(LayoutTest, SlotsAreFixedRunsOfBatchPages) {
+  Layout l(7, 2);
+  EXPECT_EQ(l.slot_count(), 4);
+  EXPECT_EQ(l.SlotPages(1), (Range{1, 2}));
+  EXPECT_EQ(l.SlotPages(3), (Range{5, 6}));
+  EXPECT_EQ(l.SlotPages(4), (Range{7, 7}));  // the last, short one
+  EXPECT_EQ(l.SlotOf(1), 1);
+  EXPECT_EQ(l.SlotOf(2), 1);
+  EXPECT_EQ(l.SlotOf(7), 4);
+  EXPECT_EQ(l.shard_slots(), (Range{1, 4}));
+  EXPECT_EQ(l.shard_pages(), (Range{1, 7}));
+  EXPECT_EQ(Layout(0, 2).slot_count(), 0);
+  EXPECT_TRUE(Layout(0, 2).shard_pages().empty());
+}
+
+TEST(LayoutTest, ShardsSplitTheSlotsContiguouslyAndEvenly) {
+  for (int slots = 0; slots <= 9; ++slots) {
+    for (int n = 1; n <= 11; ++n) {
+      int next = 1;
+      int smallest = slots, largest = 0;
+      for (int i = 0; i < n; ++i) {
+        Range r = Layout(slots, 1, {i, n}).shard_slots();
+        EXPECT_EQ(r.first, next) << slots << " slots, shard " << i << "/" << n;
+        next = r.last + 1;
+        smallest = std::min(smallest, r.size());
+        largest = std::max(largest, r.size());
+      }
+      EXPECT_EQ(next, slots + 1) << "every slot in exactly one shard";
+      EXPECT_LE(largest - smallest, 1) << "balanced";
+    }
+  }
+  EXPECT_EQ(Layout(10, 3, {1, 2}).shard_pages(), (Range{7, 10}));
+  EXPECT_EQ(Layout(10, 3, {1, 2}).ManifestName(), "manifest-1-of-2.txt");
+  EXPECT_EQ(Layout(10, 3).ManifestName(), "manifest.txt");
+}
+
+TEST(LayoutTest, NamesAndTheirNumbers) {
+  EXPECT_EQ(XmlFileName(12), "data12.xml");
+  EXPECT_EQ(ArchiveFileName(3), "data3.tgz");
+  EXPECT_EQ(XmlPageOf("data12.xml"), 12);
+  EXPECT_EQ(ArchiveSlotOf("data3.tgz"), 3);
+  for (const char* other : {"data.xml", "data01.xml", "data1.xml.bak",
+                            "xdata1.xml", "data-1.xml", "data1.tgz"}) {
+    EXPECT_EQ(XmlPageOf(other), std::nullopt) << other;
+  }
+  EXPECT_EQ(TempFileTarget(".data3.xml.tmp.123.4"), "data3.xml");
+  EXPECT_EQ(TempFileTarget(".manifest.txt.tmp.9.0"), "manifest.txt");
+  EXPECT_EQ(TempFileTarget("data3.xml"), std::nullopt);
+  EXPECT_EQ(TempFileTarget(".manifest.lock"), std::nullopt);
+}
+
+Manifest Example() {
+  Manifest m;
+  m.settings = {"http://h/p?n={page}", 7, 100, 2, {0, 1}};
+  m.archives[1] = {{1, 2}, 11134, 0xea6905cc};
+  m.archives[4] = {{7, 7}, 5685, 0x0000abcd};
+  return m;
+}
+
+TEST(ManifestTest, RoundTripsAsReadableText) {
+  const std::string text = SerializeManifest(Example());
+  EXPECT_EQ(text,
+            "pipeline-manifest 1\nurl http://h/p?n={page}\npages 7\n"
+            "page_size 100\nbatch 2\nshard 0/1\n"
+            "archive data1.tgz pages=1-2 size=11134 crc32=ea6905cc\n"
+            "archive data4.tgz pages=7-7 size=5685 crc32=0000abcd\n");
+  absl::StatusOr<Manifest> back = ParseManifest(text, "m.txt");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->settings, Example().settings);
+  EXPECT_EQ(back->archives, Example().archives);
+}
+
+TEST(ManifestTest, CorruptManifestsNameTheFileAndLine) {
+  const std::string good = SerializeManifest(Example());
+  EXPECT_THAT(ParseManifest(good.substr(0, good.size() - 5), "m.txt"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("m.txt: does not end with a line break")));
+  EXPECT_THAT(ParseManifest("something else\n", "m.txt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("m.txt line 1: not a pipeline manifest")));
+  std::string bad_crc = good;
+  bad_crc.replace(bad_crc.find("ea6905cc"), 8, "ea69zzcc");
+  EXPECT_THAT(ParseManifest(bad_crc, "m.txt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("m.txt line 7: not a valid manifest line")));
+  EXPECT_THAT(ParseManifest(good + "archive data1.tgz pages=1-2 size=1 "
+                                   "crc32=00000000\n",
+                            "m.txt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 9")));  // the same archive twice
+  EXPECT_THAT(ParseManifest("pipeline-manifest 1\nurl x\npages 1\n", "m.txt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("needs each of url, pages")));
+}
+
+TEST(ManifestTest, ADifferentRunIsNamedBySetting) {
+  RunSettings a = Example().settings;
+  EXPECT_THAT(CheckSameRun(a, a, "m.txt"), IsOk());
+  struct Case {
+    RunSettings b;
+    const char* message;
+  };
+  RunSettings url = a, pages = a, size = a, batch = a, shard = a;
+  url.url = "demo";
+  pages.pages = 8;
+  size.page_size = 50;
+  batch.batch = 3;
+  shard.shard = {1, 2};
+  for (const Case& c : {Case{url, "with url http://h/p?n={page}, not demo"},
+                        Case{pages, "with pages 7, not 8"},
+                        Case{size, "with page_size 100, not 50"},
+                        Case{batch, "with batch 2, not 3"},
+                        Case{shard, "with shard 0/1, not 1/2"}}) {
+    EXPECT_THAT(
+        CheckSameRun(a, c.b, "m.txt"),
+        StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(c.message)));
+  }
+}
+
+}  // namespace
+}  // namespace concurrency::pipeline

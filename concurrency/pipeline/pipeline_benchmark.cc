@@ -13,19 +13,28 @@
 //    seed's `tar_xml` (tarfile's default level is 9).
 // 3. End to end: --pages pages of --page_size rows from a loopback price feed
 //    adding --delay per response (the C++ feed, without auth, serving both):
-//    the `pipeline` binary (a process, like Python's) with 8 and 32 download
-//    threads against the Python seed's pipeline.py (a thread per page).
+//    the `pipeline` binary (a process, like Python's) at its default flags
+//    and a few variants, against the Python seed's pipeline.py (a thread per
+//    page).
+// 4. At scale: --scale_pages pages at --delay each through the `pipeline`
+//    binary: its time, peak thread count (sampled from /proc) and peak RSS.
 // Each C++ figure is the median of --reps runs; Python runs --python_reps
 // times (its converter takes ~18 s on 50 MB).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -50,6 +59,7 @@ ABSL_FLAG(int, pages, 100, "End to end: pages.");
 ABSL_FLAG(int, page_size, 200, "End to end: rows per page.");
 ABSL_FLAG(absl::Duration, delay, absl::Milliseconds(20),
           "End to end: latency the feed adds to each response.");
+ABSL_FLAG(int, scale_pages, 10000, "At scale: pages (0: skip).");
 ABSL_FLAG(int, reps, 3, "C++ runs per figure (median).");
 ABSL_FLAG(int, python_reps, 1, "Python runs per figure (median).");
 ABSL_FLAG(std::string, python_dir, "",
@@ -57,6 +67,8 @@ ABSL_FLAG(std::string, python_dir, "",
           "workspace).");
 ABSL_FLAG(std::string, work_dir, "",
           "Scratch directory (default: a new one under /tmp).");
+
+extern char** environ;
 
 namespace {
 
@@ -118,36 +130,21 @@ std::string Ratio(double base, double ours) {
   return absl::StrFormat("%.1fx", base / ours);
 }
 
-}  // namespace
+// What every section needs.
+struct Bench {
+  std::string work;  // scratch directory
+  std::string py;    // the Python anchors
+  bool have_py = false;
+  int reps = 1;
+  int py_reps = 1;
+  std::string pipeline;  // the pipeline binary
+};
 
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Benchmarks the CSV->XML converter, the tar.gz writer and the whole "
-      "pipeline against the tutorial's Python, in one run.");
-  absl::ParseCommandLine(argc, argv);
-  const int reps = std::max(1, absl::GetFlag(FLAGS_reps));
-  const int py_reps = std::max(0, absl::GetFlag(FLAGS_python_reps));
-
-  std::string py = absl::GetFlag(FLAGS_python_dir);
-  if (py.empty()) {
-    const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-    py = absl::StrCat(ws ? ws : ".", "/../shared/anchors/python");
-  }
-  bool have_py =
-      py_reps > 0 && access((py + "/seed/pipeline.py").c_str(), R_OK) == 0;
-  if (!have_py)
-    std::printf("Python anchors not found in %s: C++ only.\n", py.c_str());
-
-  std::string work = absl::GetFlag(FLAGS_work_dir);
-  const bool own_work = work.empty();
-  if (own_work) {
-    std::string tmpl = "/tmp/pipeline_benchXXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) Die(absl::InternalError("mkdtemp"));
-    work = tmpl;
-  }
-  if (auto s = concurrency::io::MakeDirs(work); !s.ok()) Die(s);
-  std::printf("scratch: %s\n\n", work.c_str());
-
+void ConverterSection(const Bench& b) {
+  const std::string& work = b.work;
+  const std::string& py = b.py;
+  const bool have_py = b.have_py;
+  const int reps = b.reps, py_reps = b.py_reps;
   // ---- 1. Converter ----
   const std::string csv = work + "/prices.csv";
   int64_t csv_bytes = 0, rows = 0;
@@ -227,7 +224,13 @@ int main(int argc, char** argv) {
       py_c);
   row("C++ CsvToXmlConverter (memory to memory)", Median(to_memory), py_c);
   std::printf("   C++ peak RSS of this process so far: %ld MB\n\n", cpp_rss_mb);
+}
 
+void TarSection(const Bench& b) {
+  const std::string& work = b.work;
+  const std::string& py = b.py;
+  const bool have_py = b.have_py;
+  const int reps = b.reps, py_reps = b.py_reps;
   // ---- 2. Tarrer ----
   const int nfiles = absl::GetFlag(FLAGS_tar_files);
   const std::string src = work + "/xml";
@@ -298,8 +301,21 @@ int main(int argc, char** argv) {
     trow("Python seed tar_xml (tarfile, level 9)", pt, Median(tar9), pt);
   trow("C++ TarGzWriter level 9", Median(ours9), Median(tar9), pt);
   std::printf("\n");
+}
 
-  // ---- 3. End to end ----
+// The pipeline binary against `feed`, timed from outside; -1 if it failed.
+double RunPipelineBinary(const Bench& b,
+                         const concurrency::http::HttpServer& feed, int pages,
+                         int page_size, const std::string& extra, int* run) {
+  std::string out = absl::StrCat(b.work, "/e2e", (*run)++);
+  return TimeShell(absl::StrFormat(
+      "'%s' --quiet --pages=%d --page_size=%d %s --out_dir='%s' "
+      "--url='%s/prices.csv?page_size={page_size}&page_number={page}' "
+      "> /dev/null",
+      b.pipeline, pages, page_size, extra, out, feed.base_url()));
+}
+
+void EndToEndSection(const Bench& b) {
   const int pages = absl::GetFlag(FLAGS_pages);
   const int page_size = absl::GetFlag(FLAGS_page_size);
   auto feed = concurrency::pipeline::StartPriceFeed(
@@ -310,45 +326,32 @@ int main(int argc, char** argv) {
        .delay = absl::GetFlag(FLAGS_delay),
        .threads = 128});
   if (!feed.ok()) Die(feed.status());
-  std::string self = argv[0];
-  std::string pipeline = concurrency::io::DirName(self) + "/pipeline";
   int run = 0;
-  // The binary creates its --out_dir; each run gets a new one.
-  auto ours_e2e = [&](int threads, const std::string& extra) {
-    std::string out = absl::StrCat(work, "/e2e", run++);
-    return TimeShell(absl::StrFormat(
-        "'%s' --quiet --pages=%d --page_size=%d --download_threads=%d %s "
-        "--out_dir='%s' "
-        "--url='%s/prices.csv?page_size={page_size}&page_number={page}' "
-        "> /dev/null",
-        pipeline, pages, page_size, threads, extra, out, (*feed)->base_url()));
-  };
-  auto py_e2e = [&]() {
-    std::string out = absl::StrCat(work, "/e2e", run++);
-    return TimeShell(
-        absl::StrFormat("mkdir -p '%s' && cd '%s' && /usr/bin/python3 "
-                        "'%s/seed/pipeline.py' --port %d "
-                        "--pages %d --page-size %d > /dev/null",
-                        out, out, py, (*feed)->port(), pages, page_size));
-  };
   struct Config {
     const char* name;
-    int threads;
     std::string extra;
     std::vector<double> seconds;
   };
   std::vector<Config> configs = {
-      {"C++ pipeline, 8 download threads", 8, "", {}},
-      {"C++ pipeline, 32 download threads", 32, "", {}},
-      {"C++ pipeline, 32 threads, --nofsync_xml", 32, "--nofsync_xml", {}},
-      {"C++ pipeline, 32 threads, --gzip_level=1", 32, "--gzip_level=1", {}},
+      {"C++ pipeline, default flags (64 in flight)", "", {}},
+      {"C++ pipeline, --nofsync_xml", "--nofsync_xml", {}},
+      {"C++ pipeline, --gzip_level=1", "--gzip_level=1", {}},
+      {"C++ pipeline, --max_in_flight=8", "--max_in_flight=8", {}},
   };
-  std::vector<double> ep;
-  for (int i = 0; i < reps; ++i) {
-    for (Config& c : configs) c.seconds.push_back(ours_e2e(c.threads, c.extra));
+  for (int i = 0; i < b.reps; ++i) {
+    for (Config& c : configs) {
+      c.seconds.push_back(
+          RunPipelineBinary(b, **feed, pages, page_size, c.extra, &run));
+    }
   }
-  for (int i = 0; have_py && i < std::max(py_reps, 3); ++i) {
-    ep.push_back(py_e2e());
+  std::vector<double> ep;
+  for (int i = 0; b.have_py && i < std::max(b.py_reps, 3); ++i) {
+    std::string out = absl::StrCat(b.work, "/e2e", run++);
+    ep.push_back(TimeShell(
+        absl::StrFormat("mkdir -p '%s' && cd '%s' && /usr/bin/python3 "
+                        "'%s/seed/pipeline.py' --port %d "
+                        "--pages %d --page-size %d > /dev/null",
+                        out, out, b.py, (*feed)->port(), pages, page_size)));
   }
   std::printf(
       "3. End to end: %d pages x %d rows, %s per response, processes "
@@ -357,7 +360,7 @@ int main(int argc, char** argv) {
       absl::FormatDuration(absl::GetFlag(FLAGS_delay)).c_str());
   std::printf("   %-44s %8s %10s\n", "", "seconds", "vs Python");
   double pe = Median(ep);
-  if (have_py) {
+  if (b.have_py) {
     std::printf("   %-44s %8.3f %10s\n",
                 "Python seed pipeline.py (thread per page)", pe,
                 Ratio(pe, pe).c_str());
@@ -366,8 +369,116 @@ int main(int argc, char** argv) {
     std::printf("   %-44s %8.3f %10s\n", c.name, Median(c.seconds),
                 Ratio(pe, Median(c.seconds)).c_str());
   }
-  if (own_work && system(absl::StrCat("rm -rf '", work, "'").c_str()) != 0) {
-    std::fprintf(stderr, "could not remove %s\n", work.c_str());
+  std::printf("\n");
+}
+
+// The thread count of process `pid` now (from /proc), or 0.
+int ThreadsOf(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view v = line;
+    if (absl::ConsumePrefix(&v, "Threads:")) {
+      int n = 0;
+      return absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n) ? n : 0;
+    }
+  }
+  return 0;
+}
+
+void ScaleSection(const Bench& b) {
+  const int pages = absl::GetFlag(FLAGS_scale_pages);
+  if (pages <= 0) return;
+  const int page_size = absl::GetFlag(FLAGS_page_size);
+  auto feed = concurrency::pipeline::StartPriceFeed(
+      {.user = "",
+       .password = "",
+       .pages = pages,
+       .default_page_size = page_size,
+       .delay = absl::GetFlag(FLAGS_delay),
+       .threads = 128});
+  if (!feed.ok()) Die(feed.status());
+  const std::string out = b.work + "/scale";
+  std::vector<std::string> args = {
+      b.pipeline,
+      "--quiet",
+      absl::StrCat("--pages=", pages),
+      absl::StrCat("--page_size=", page_size),
+      absl::StrCat("--out_dir=", out),
+      absl::StrCat("--url=", (*feed)->base_url(),
+                   "/prices.csv?page_size={page_size}&page_number={page}")};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const absl::Time start = absl::Now();
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) {
+    Die(absl::InternalError("posix_spawn pipeline"));
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  std::atomic<bool> done{false};
+  std::atomic<int> peak_threads{0};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      peak_threads = std::max(peak_threads.load(), ThreadsOf(pid));
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+  });
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  done = true;
+  sampler.join();
+  std::printf(
+      "4. At scale: %d pages x %d rows, %s per response, default flags\n"
+      "   %.2f s (%.0f pages/s), exit status %d, peak %d threads, peak RSS "
+      "%ld MB\n\n",
+      pages, page_size,
+      absl::FormatDuration(absl::GetFlag(FLAGS_delay)).c_str(), seconds,
+      pages / seconds, WEXITSTATUS(status), peak_threads.load(),
+      ru.ru_maxrss / 1024);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Benchmarks the CSV->XML converter, the tar.gz writer and the whole "
+      "pipeline against the tutorial's Python, in one run.");
+  absl::ParseCommandLine(argc, argv);
+  Bench b;
+  b.reps = std::max(1, absl::GetFlag(FLAGS_reps));
+  b.py_reps = std::max(0, absl::GetFlag(FLAGS_python_reps));
+  b.py = absl::GetFlag(FLAGS_python_dir);
+  if (b.py.empty()) {
+    const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+    b.py = absl::StrCat(ws ? ws : ".", "/../shared/anchors/python");
+  }
+  b.have_py =
+      b.py_reps > 0 && access((b.py + "/seed/pipeline.py").c_str(), R_OK) == 0;
+  if (!b.have_py) {
+    std::printf("Python anchors not found in %s: C++ only.\n", b.py.c_str());
+  }
+  b.work = absl::GetFlag(FLAGS_work_dir);
+  const bool own_work = b.work.empty();
+  if (own_work) {
+    std::string tmpl = "/tmp/pipeline_benchXXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) Die(absl::InternalError("mkdtemp"));
+    b.work = tmpl;
+  }
+  if (auto s = concurrency::io::MakeDirs(b.work); !s.ok()) Die(s);
+  b.pipeline = concurrency::io::DirName(argv[0]) + "/pipeline";
+  std::printf("scratch: %s\n\n", b.work.c_str());
+  ConverterSection(b);
+  TarSection(b);
+  EndToEndSection(b);
+  ScaleSection(b);
+  if (own_work && system(absl::StrCat("rm -rf '", b.work, "'").c_str()) != 0) {
+    std::fprintf(stderr, "could not remove %s\n", b.work.c_str());
   }
   return 0;
 }

@@ -15,7 +15,9 @@ std::shared_ptr<const Frame> FrameHub::WaitNewer(int64_t after,
   auto ready = [this, after]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || (latest_ != nullptr && latest_->number > after);
   };
+  ++waiters_;
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  --waiters_;
   if (closed_ || latest_ == nullptr || latest_->number <= after) return nullptr;
   return latest_;
 }
@@ -57,6 +59,14 @@ bool FrameHub::WaitForSubscribers(absl::Duration timeout) {
   };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   return subscribers_ > 0 && !closed_;
+}
+
+bool FrameHub::AwaitWaiters(int n, absl::Duration timeout) const {
+  absl::MutexLock l(&mu_);
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return waiters_ >= n;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
 }
 
 }  // namespace camera

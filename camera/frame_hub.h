@@ -63,11 +63,17 @@ class FrameHub {
   // returns whether there is one.
   bool WaitForSubscribers(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Blocks until at least `n` threads wait in WaitNewer, or `timeout`;
+  // returns whether they do (for tests that must know a reader is waiting).
+  bool AwaitWaiters(int n, absl::Duration timeout) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   mutable absl::Mutex mu_;
   std::shared_ptr<const Frame> latest_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int subscribers_ ABSL_GUARDED_BY(mu_) = 0;
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;  // threads blocked in WaitNewer
 };
 
 }  // namespace camera

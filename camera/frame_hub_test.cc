@@ -76,11 +76,23 @@ TEST(FrameHub, CloseWakesEveryWaiter) {
       EXPECT_EQ(sub->Next(absl::Hours(1)), nullptr);
     });
   }
-  ASSERT_TRUE(hub.WaitForSubscribers(absl::Seconds(30)));
+  // Every reader is really blocked in Next before the hub closes.
+  ASSERT_TRUE(hub.AwaitWaiters(4, absl::Seconds(30)));
   hub.Close();
   for (auto& t : readers) t.join();
   EXPECT_EQ(hub.subscribers(), 0);
   EXPECT_FALSE(hub.WaitForSubscribers(absl::Milliseconds(1)));
+}
+
+TEST(FrameHub, AClosedHubHandsOutNothingEvenANewerFrame) {
+  FrameHub hub;
+  hub.Publish(MakeFrame(1));
+  hub.Close();
+  hub.Publish(MakeFrame(2));  // a capture thread's last frame, racing Close
+  // Returns at once (the hour is never waited) and with nothing.
+  EXPECT_EQ(hub.WaitNewer(0, absl::Hours(1)), nullptr);
+  EXPECT_EQ(hub.WaitNewer(1, absl::Hours(1)), nullptr);
+  EXPECT_TRUE(hub.closed());
 }
 
 TEST(ThreadSubscription, OnePerThreadLikeTheTutorialsRuntimeError) {

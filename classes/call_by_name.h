@@ -61,17 +61,23 @@ struct Rectangle {
 };
 }  // namespace lib3
 
-// Compile time: the first of area, get_area, getArea that S has.
+// A shape with one of the three libraries' names for its area.
 template <typename S>
+concept HasArea = requires(const S& s) {
+  s.area();
+}
+|| requires(const S& s) { s.get_area(); }
+|| requires(const S& s) { s.getArea(); };
+
+// Compile time: the first of area, get_area, getArea that S has. A shape
+// with none of them does not compile (GetArea is not even a candidate).
+template <HasArea S>
 Number GetArea(const S& shape) {
   if constexpr (requires { shape.area(); }) {
     return Number(shape.area());
   } else if constexpr (requires { shape.get_area(); }) {
     return Number(shape.get_area());
   } else {
-    static_assert(
-        requires { shape.getArea(); },
-        "the shape has none of area(), get_area(), getArea()");
     return Number(shape.getArea());
   }
 }

@@ -16,19 +16,24 @@ using ::testing_util::IsOk;
 using ::testing_util::StatusIs;
 
 struct NoArea {};
+struct WrongName {
+  double size() const { return 1; }
+};
+// Whether GetArea accepts an S (a requires-expression needs a template).
 template <typename S>
-concept HasSomeArea = requires(const S& s) {
-  s.area();
-}
-|| requires(const S& s) { s.get_area(); }
-|| requires(const S& s) { s.getArea(); };
+constexpr bool kGetAreaAccepts = requires(const S& s) { GetArea(s); };
 
 TEST(CallByName, CompileTimeFindsEachLibrarysName) {
   EXPECT_EQ(NumberToString(GetArea(lib1::Circle{1})), "3.141592653589793");
   EXPECT_EQ(NumberToString(GetArea(lib2::Triangle{3, 4, 5})), "6.0");
   EXPECT_EQ(NumberToString(GetArea(lib3::Rectangle{4, 6})), "24");
-  static_assert(HasSomeArea<lib3::Rectangle>);
-  static_assert(!HasSomeArea<NoArea>);  // GetArea(NoArea{}) does not compile
+  // The library's constraint, checked: each library's shape qualifies, and
+  // a shape without any of the three names cannot be passed to GetArea.
+  static_assert(HasArea<lib1::Circle> && HasArea<lib2::Triangle> &&
+                HasArea<lib3::Rectangle>);
+  static_assert(!HasArea<NoArea> && !HasArea<WrongName>);
+  static_assert(!kGetAreaAccepts<NoArea> && !kGetAreaAccepts<WrongName>);
+  static_assert(kGetAreaAccepts<lib3::Rectangle>);
 }
 
 TEST(CallByName, RunTimeRegistry) {

@@ -61,12 +61,14 @@ class LinkedList {
 
   // Frees the nodes front to back without recursion: each step detaches the
   // head's successor before the head dies, so no destructor reaches further
-  // than one node.
+  // than one node. It stops at a node someone else still owns: that node and
+  // the ones after it stay linked and alive, as in Python.
   void Clear() {
-    while (head_ != nullptr) {
+    while (head_ != nullptr && head_.use_count() == 1) {
       std::shared_ptr<Node> next = std::move(head_->right);
       head_ = std::move(next);
     }
+    head_.reset();
     tail_.reset();
     size_ = 0;
   }

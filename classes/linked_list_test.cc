@@ -30,13 +30,25 @@ TEST(LinkedList, WeakBackLinksFreeEveryNode) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
-TEST(LinkedList, AWeakLinkDoesNotKeepItsTargetAlive) {
+TEST(LinkedList, ABackLinkDoesNotKeepItsTargetAlive) {
   g_live = 0;
-  auto a = std::make_shared<Counted>(1);
-  std::weak_ptr<Counted> a2 = a;  // weakref.ref(a)
-  EXPECT_EQ(a2.lock(), a);
-  a.reset();                      // del a
-  EXPECT_EQ(a2.lock(), nullptr);  // a2() is None
+  std::shared_ptr<LinkedList<Counted>::Node> second;
+  {
+    LinkedList<Counted> list;
+    list.PushBack(Counted(1));
+    list.PushBack(Counted(2));
+    list.PushBack(Counted(3));
+    second = list.head()->right;  // an outside owner of node 2 only
+    ASSERT_NE(second->Left(), nullptr);
+    EXPECT_EQ(second->Left()->data.value, 1);
+  }
+  // The list is gone. Node 2 lives on (we own it) and so does node 3 (node
+  // 2's right owns it), but node 1, held only by node 2's weak left link,
+  // was freed: like `a2()` returning None after `del a`.
+  EXPECT_EQ(g_live.load(), 2);
+  EXPECT_EQ(second->Left(), nullptr);
+  EXPECT_EQ(second->right->Left(), second);
+  second.reset();
   EXPECT_EQ(g_live.load(), 0);
 }
 

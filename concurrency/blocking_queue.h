@@ -57,7 +57,9 @@ class BlockingQueue {
   // wait; `value` is then left untouched, so the caller still owns it.
   absl::Status Push(T&& value) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock l(&mu_);
+    ++waiters_;
     mu_.Await(absl::Condition(this, &BlockingQueue::CanPushOrClosed));
+    --waiters_;
     return EnqueueLocked(value);
   }
   absl::Status Push(const T& value) ABSL_LOCKS_EXCLUDED(mu_) {
@@ -81,7 +83,9 @@ class BlockingQueue {
   // and open. Returns `std::nullopt` once the queue is closed and drained.
   std::optional<T> Pop() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock l(&mu_);
+    ++waiters_;
     mu_.Await(absl::Condition(this, &BlockingQueue::CanPopOrClosed));
+    --waiters_;
     return DequeueLocked();
   }
 
@@ -96,8 +100,10 @@ class BlockingQueue {
   // and drained.
   absl::StatusOr<T> PopFor(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock l(&mu_);
+    ++waiters_;
     mu_.AwaitWithTimeout(absl::Condition(this, &BlockingQueue::CanPopOrClosed),
                          timeout);
+    --waiters_;
     if (std::optional<T> value = DequeueLocked()) {
       return std::move(*value);
     }
@@ -128,6 +134,18 @@ class BlockingQueue {
   }
 
   size_t capacity() const { return capacity_; }
+
+  // Blocks until at least `n` threads are waiting in Push, Pop or PopFor, or
+  // `timeout` passes; returns whether they are. For tests (and shutdown
+  // code) that must know a thread really waits before acting.
+  bool AwaitWaiters(int n, absl::Duration timeout) const
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock l(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return waiters_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
 
  private:
   bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -163,6 +181,7 @@ class BlockingQueue {
   mutable absl::Mutex mu_;
   std::deque<T> items_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;  // threads blocked in an Await
 };
 
 }  // namespace concurrency

@@ -29,8 +29,20 @@ TEST(BlockingQueueTest, PopsInFifoOrder) {
   EXPECT_EQ(queue.size(), 3u);
   EXPECT_THAT(queue.Pop(), Optional(1));
   EXPECT_THAT(queue.TryPop(), Optional(2));
-  EXPECT_THAT(queue.PopFor(absl::ZeroDuration()), IsOk());
+  absl::StatusOr<int> third = queue.PopFor(absl::ZeroDuration());
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ(*third, 3);
   EXPECT_EQ(queue.TryPop(), std::nullopt);
+}
+
+TEST(BlockingQueueTest, PopForTakesTheOldestFirst) {
+  BlockingQueue<int> queue;
+  for (int i = 1; i <= 3; ++i) ASSERT_THAT(queue.Push(i), IsOk());
+  for (int want = 1; want <= 3; ++want) {
+    absl::StatusOr<int> got = queue.PopFor(absl::Seconds(1));
+    ASSERT_THAT(got, IsOk());
+    EXPECT_EQ(*got, want);
+  }
 }
 
 TEST(BlockingQueueTest, CarriesMoveOnlyValues) {
@@ -47,6 +59,11 @@ TEST(BlockingQueueTest, TryPushOnFullQueueIsResourceExhausted) {
   EXPECT_THAT(queue.TryPush(2), StatusIs(absl::StatusCode::kResourceExhausted,
                                          HasSubstr("capacity 1")));
   EXPECT_EQ(queue.size(), 1u);
+  // Closed wins over full: the caller learns that no push will ever succeed.
+  queue.Close();
+  EXPECT_THAT(queue.TryPush(3), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         HasSubstr("closed")));
+  EXPECT_THAT(queue.Pop(), Optional(1));
 }
 
 TEST(BlockingQueueTest, PushToClosedQueueFailsAndLeavesTheValue) {
@@ -90,6 +107,8 @@ TEST(BlockingQueueTest, CloseWakesBlockedConsumers) {
   for (int i = 0; i < kConsumers; ++i) {
     consumers.emplace_back([&, i] { results[i] = queue.Pop(); });
   }
+  // Every consumer is really blocked in Pop before the queue closes.
+  ASSERT_TRUE(queue.AwaitWaiters(kConsumers, absl::Seconds(30)));
   queue.Close();
   for (std::thread& t : consumers) {
     t.join();
@@ -102,6 +121,7 @@ TEST(BlockingQueueTest, CloseWakesBlockedProducerWithAnError) {
   ASSERT_THAT(queue.Push(1), IsOk());
   absl::Status blocked_push;
   std::thread producer([&] { blocked_push = queue.Push(2); });
+  ASSERT_TRUE(queue.AwaitWaiters(1, absl::Seconds(30)));  // blocked: full
   queue.Close();
   producer.join();
   EXPECT_THAT(blocked_push, StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -119,14 +139,18 @@ TEST(BlockingQueueTest, BoundedQueueBlocksProducerUntilConsumerPops) {
     }
     producer_done.Notify();
   });
+  // The producer fills the queue and blocks: it cannot be done yet.
+  ASSERT_TRUE(queue.AwaitWaiters(1, absl::Seconds(30)));
+  EXPECT_EQ(queue.size(), 2u);
+  EXPECT_FALSE(producer_done.HasBeenNotified());
   std::vector<int> popped;
   for (int i = 0; i < 10; ++i) {
     std::optional<int> value = queue.Pop();
     ASSERT_TRUE(value.has_value());
     popped.push_back(*value);
   }
+  EXPECT_TRUE(producer_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   producer.join();
-  EXPECT_TRUE(producer_done.HasBeenNotified());
   std::vector<int> expected(10);
   std::iota(expected.begin(), expected.end(), 0);
   EXPECT_EQ(popped, expected);

@@ -28,6 +28,10 @@ has "${ta}" "takes 3 arguments but 2 were given"
 wt=$(decorators/warn_timeout --calls=5 --scale=0)
 [[ $(grep -c '^in f \[' <<<"${wt}") == 10 ]] || fail "warn_timeout should call f 10 times: ${wt}"
 has "${wt}" "f.set_timeout(0)"
+# With a timeout of 0, every call (it prints, so it takes time) warns; each
+# warning has the documented form.
+warnings=$(grep -c '^WARNING' <<<"${wt}" || true)
+((warnings >= 1)) || fail "no warning at all with a timeout of 0: ${wt}"
 ! grep '^WARNING' <<<"${wt}" | grep -vqE '^WARNING: f: [0-9.]+(ns|us|ms|s) > 0$' \
   || fail "malformed warning in: ${wt}"
 

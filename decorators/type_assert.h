@@ -97,8 +97,17 @@ class TypeAssert {
   std::string name_;
 };
 
+// A type a dynamically typed argument can be made from (see ToValue).
+template <typename T>
+concept DynamicArgument = std::is_same_v<std::decay_t<T>, Value> ||
+    std::is_arithmetic_v<std::decay_t<T>> ||
+    std::is_constructible_v<std::string, T>;
+
 template <typename F>
 class TypeChecked {
+  template <typename>
+  using Ref = const Value&;
+
  public:
   TypeChecked(TypeAssert check, F f)
       : check_(std::move(check)), f_(std::move(f)) {}
@@ -108,14 +117,14 @@ class TypeChecked {
   // `const Value&` per parameter (a call with the wrong number of arguments
   // then does not compile) or `const std::vector<Value>&`, like `*args` (the
   // count is then checked at run time).
-  template <typename... A>
-  auto operator()(A&&... args) const {
+  // A call that fits neither form, or passes an argument that is not a
+  // DynamicArgument, does not compile (the operator is not a candidate).
+  template <DynamicArgument... A>
+  requires(std::is_invocable_v<const F&, Ref<A>...> ||
+           std::is_invocable_v<const F&, const std::vector<Value>&>) auto
+  operator()(A&&... args) const {
     std::vector<Value> values = {ToValue(std::forward<A>(args))...};
     constexpr bool kSpread = std::is_invocable_v<const F&, Ref<A>...>;
-    static_assert(
-        kSpread || std::is_invocable_v<const F&, const std::vector<Value>&>,
-        "the decorated function takes one const Value& per "
-        "argument, or a const std::vector<Value>&");
     using R = typename std::conditional_t<
         kSpread, std::invoke_result<const F&, Ref<A>...>,
         std::invoke_result<const F&, const std::vector<Value>&>>::type;
@@ -133,9 +142,6 @@ class TypeChecked {
   }
 
  private:
-  template <typename>
-  using Ref = const Value&;
-
   template <typename T>
   static Value ToValue(T&& v) {
     using D = std::decay_t<T>;
@@ -148,9 +154,6 @@ class TypeChecked {
     } else if constexpr (std::is_floating_point_v<D>) {
       return Value(static_cast<double>(v));
     } else {
-      static_assert(std::is_constructible_v<std::string, T>,
-                    "a dynamically typed argument is a bool, an integer, a "
-                    "floating point number or a string");
       return Value(std::string(std::forward<T>(v)));
     }
   }

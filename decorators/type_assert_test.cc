@@ -71,23 +71,27 @@ TEST(TypeAssert, BadSpecIsRefusedWhenDecorating) {
                        HasSubstr("no argument at position 3")));
 }
 
-// With static types the compiler does the checking.
-void StaticF(int, int, std::string) {}
-constexpr auto kConceptF = [](std::integral auto, std::integral auto,
-                              std::convertible_to<std::string> auto) {};
-
-TEST(TypeAssert, StaticTypesAreCheckedAtCompileTime) {
-  static_assert(std::is_invocable_v<decltype(&StaticF), int, int, const char*>);
-  StaticF(1, 2, "x");
-  static_assert(!std::is_invocable_v<decltype(&StaticF), int, int, double>);
-  // A plain signature still converts 10.5 to int; the concept does not.
-  static_assert(
-      std::is_invocable_v<decltype(&StaticF), int, double, const char*>);
-  static_assert(
-      !std::is_invocable_v<decltype(kConceptF), int, double, const char*>);
-  static_assert(
-      std::is_invocable_v<decltype(kConceptF), int, long, std::string>);
-  SUCCEED();
+// The decorated function's compile-time contract, checked on the project's
+// TypeChecked (not on functions made up here).
+TEST(TypeAssert, TheCallShapeIsCheckedAtCompileTime) {
+  auto check = TypeAssert::Create({"a", "b", "c"}, {{"c", Type::kString}});
+  ASSERT_THAT(check.status(), IsOk());
+  auto f = (*check)([](const Value&, const Value&, const Value&) {});
+  using F = decltype(f);
+  // Three parameters: three arguments of dynamic types compile...
+  static_assert(std::is_invocable_v<const F&, int, long, const char*>);
+  static_assert(std::is_invocable_v<const F&, int, int, double>);  // at run
+  // ...two or four do not, and neither does a type no Value holds.
+  static_assert(!std::is_invocable_v<const F&, int, int>);
+  static_assert(!std::is_invocable_v<const F&, int, int, int, int>);
+  static_assert(!std::is_invocable_v<const F&, int, int, std::vector<int>>);
+  // *args: any count compiles; the count is checked at run time.
+  auto g = (*check)([](const std::vector<Value>&) {});
+  static_assert(std::is_invocable_v<const decltype(g)&, int, int>);
+  static_assert(DynamicArgument<const char(&)[2]> && DynamicArgument<bool> &&
+                !DynamicArgument<std::vector<int>>);
+  EXPECT_THAT(f(5, 10, 5.3), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(f(5, 10, "x"), IsOk());
 }
 
 }  // namespace

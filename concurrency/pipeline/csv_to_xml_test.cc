@@ -1,13 +1,21 @@
 #include "concurrency/pipeline/csv_to_xml.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "concurrency/io/atomic_file.h"
+#include "concurrency/io/file_util.h"
+#include "concurrency/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pugixml.hpp"
 #include "tools/testing/status_matchers.h"
+#include "tools/testing/temp_dir.h"
 
 namespace concurrency::pipeline {
 namespace {
@@ -173,9 +181,27 @@ TEST(CsvToXml, InvalidUtf8NamesTheByteOffset) {
   EXPECT_THAT(CsvToXml("a\nx\xE4\xB8", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("truncated UTF-8 sequence at byte offset 3")));
+  // A real overlong form: U+002F ('/') in three bytes. (\xC0\xAF never
+  // reaches the overlong check: 0xC0 is refused as a lead byte first.)
+  EXPECT_THAT(CsvToXml("a\nxy\xE0\x80\xAF\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 2: overlong UTF-8 sequence at byte "
+                                 "offset 4")));
   EXPECT_THAT(CsvToXml("a\nx\x01y\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("control character U+0001")));
+}
+
+TEST(CsvToXml, LineNumbersCountLineBreaksInsideQuotes) {
+  // Line 1 "a,b"; lines 2-3 hold one record with a quoted line break; the
+  // short record "2" is on line 4.
+  EXPECT_THAT(CsvToXml("a,b\n\"x\ny\",1\n2\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("p: line 4: the record has 1 fields")));
+  EXPECT_THAT(CsvToXml("a,b\r\n\"x\r\ny\",1\r\n\"u\r\nv\r\nw\",2\r\n3\r\n", "p")
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("p: line 7: the record has 1 fields")));
 }
 
 TEST(CsvToXml, MalformedQuotingIsAnError) {
@@ -211,6 +237,70 @@ TEST(CsvToXml, SinkErrorStopsTheConversion) {
     return absl::ResourceExhaustedError("disk full");
   });
   EXPECT_THAT(c.Feed("a\n1\n"), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+}  // namespace
+}  // namespace concurrency::pipeline
+
+namespace concurrency::pipeline {
+namespace {
+
+class CsvFileToXmlFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing_util::NewTempDir("csv2xml");
+    csv_ = dir_ + "/in.csv";
+    xml_ = dir_ + "/out.xml";
+    ASSERT_THAT(io::WriteFileAtomically(csv_, "a,b\n1,2\n"), IsOk());
+  }
+  std::string dir_, csv_, xml_;
+};
+
+TEST_F(CsvFileToXmlFileTest, ConvertsAFileIntoANewOne) {
+  ASSERT_THAT(CsvFileToXmlFile(csv_, xml_), IsOk());
+  EXPECT_EQ(*io::ReadFileToString(xml_), *CsvToXml("a,b\n1,2\n", "x"));
+  EXPECT_THAT(testing_util::ListDir(dir_), ElementsAre("in.csv", "out.xml"));
+}
+
+TEST_F(CsvFileToXmlFileTest, AnExistingOutputIsNotReplaced) {
+  ASSERT_THAT(io::WriteFileAtomically(xml_, "mine"), IsOk());
+  EXPECT_THAT(CsvFileToXmlFile(csv_, xml_),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("out.xml already exists")));
+  EXPECT_EQ(*io::ReadFileToString(xml_), "mine");
+  EXPECT_THAT(testing_util::ListDir(dir_), ElementsAre("in.csv", "out.xml"));
+  ASSERT_THAT(CsvFileToXmlFile(csv_, xml_, {}, /*replace=*/true), IsOk());
+  EXPECT_NE(*io::ReadFileToString(xml_), "mine");
+}
+
+TEST_F(CsvFileToXmlFileTest, AnUnreadableInputIsNamed) {
+  EXPECT_THAT(CsvFileToXmlFile(dir_ + "/missing.csv", xml_),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("open " + dir_ + "/missing.csv")));
+  EXPECT_THAT(CsvFileToXmlFile(dir_, xml_),  // a directory: read fails
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("read " + dir_)));
+  EXPECT_THAT(testing_util::ListDir(dir_), ElementsAre("in.csv"));
+}
+
+TEST_F(CsvFileToXmlFileTest, AFullDiskLeavesNoPartialFile) {
+  std::string big = "a,b\n";
+  for (int i = 0; i < 20000; ++i) absl::StrAppend(&big, i, ",", i * 7, "\n");
+  ASSERT_THAT(
+      io::WriteFileAtomically(csv_, big, io::AtomicFile::Mode::kReplace),
+      IsOk());
+  auto child = RunInProcess([&]() -> int {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit rl{100000, 100000};  // the XML is larger than this
+    setrlimit(RLIMIT_FSIZE, &rl);
+    absl::Status s = CsvFileToXmlFile(csv_, xml_);
+    return absl::StrContains(s.message(), "File too large") ? 0 : 1;
+  });
+  ASSERT_THAT(child, IsOk());
+  absl::StatusOr<int> rc = child->Get();
+  ASSERT_THAT(rc, IsOk());
+  EXPECT_EQ(*rc, 0);
+  EXPECT_THAT(testing_util::ListDir(dir_), ElementsAre("in.csv"));
 }
 
 }  // namespace

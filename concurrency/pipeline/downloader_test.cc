@@ -113,6 +113,46 @@ TEST(Downloader, MissingPageIsNotFoundAtOnce) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+TEST(Downloader, EveryOther4xxIsFinalAfterOneRequest) {
+  struct Case {
+    int status;
+    absl::StatusCode code;
+  };
+  for (const Case& c : {Case{400, absl::StatusCode::kInvalidArgument},
+                        Case{401, absl::StatusCode::kPermissionDenied},
+                        Case{403, absl::StatusCode::kPermissionDenied},
+                        Case{404, absl::StatusCode::kNotFound},
+                        Case{405, absl::StatusCode::kInvalidArgument},
+                        Case{410, absl::StatusCode::kInvalidArgument},
+                        Case{451, absl::StatusCode::kInvalidArgument}}) {
+    SCOPED_TRACE(c.status);
+    std::atomic<int> calls{0};
+    auto server =
+        http::MisbehavingServer::Start(Script({Status(c.status)}, &calls));
+    ASSERT_THAT(server.status(), IsOk());
+    Waits waits;
+    Downloader d(FastOptions(&waits));
+    EXPECT_THAT(d.Fetch((*server)->base_url() + "/p").status(),
+                StatusIs(c.code, HasSubstr(absl::StrCat("HTTP ", c.status,
+                                                        " (not retried)"))));
+    EXPECT_EQ(calls.load(), 1);
+    EXPECT_EQ(d.attempts(), 1);
+  }
+  // 408 and 429 are the 4xx that are retried.
+  for (int retried : {408, 429}) {
+    std::atomic<int> calls{0};
+    auto server =
+        http::MisbehavingServer::Start(Script({Status(retried)}, &calls));
+    ASSERT_THAT(server.status(), IsOk());
+    Waits waits;
+    Downloader d(FastOptions(&waits));
+    EXPECT_THAT(d.Fetch((*server)->base_url() + "/p").status(),
+                StatusIs(absl::StatusCode::kUnavailable,
+                         HasSubstr("gave up after 4 attempts")));
+    EXPECT_EQ(calls.load(), 4) << retried;
+  }
+}
+
 TEST(Downloader, RetriesServerErrorsWithExponentialBackoff) {
   std::atomic<int> calls{0};
   auto server = http::MisbehavingServer::Start(

@@ -5,11 +5,14 @@
 #include <sys/resource.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
@@ -123,6 +126,25 @@ TEST(TarGz, HeaderChecksumIsValidAndChecked) {
   ASSERT_GT(n, 0);
   tar.resize(static_cast<size_t>(n));
   ASSERT_EQ(tar.size() % 10240, 0u);
+  // Every header as written carries a valid checksum, computed here
+  // independently (POSIX: the byte sum with the checksum field as spaces,
+  // stored as six octal digits, NUL, space).
+  int headers = 0;
+  for (size_t off = 0; off + 512 <= tar.size();) {
+    const char* h = tar.data() + off;
+    if (std::all_of(h, h + 512, [](char c) { return c == '\0'; })) break;
+    unsigned sum = 0;
+    for (int i = 0; i < 512; ++i) {
+      sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+    }
+    EXPECT_EQ(std::string(h + 148, 8),
+              absl::StrFormat("%06o", sum) + std::string("\0 ", 2))
+        << "header at " << off;
+    size_t size = std::strtoul(std::string(h + 124, 12).c_str(), nullptr, 8);
+    off += 512 + (size + 511) / 512 * 512;
+    ++headers;
+  }
+  EXPECT_EQ(headers, 4);  // data1.xml, empty.xml, a pax header, the long name
   tar[0] = 'D';
   std::string bad = dir + "/bad.tgz";
   gzFile out = gzopen(bad.c_str(), "wb");

@@ -23,6 +23,7 @@
 #include "concurrency/pipeline/pipeline.h"
 
 ABSL_DECLARE_FLAG(bool, quiet);
+ABSL_DECLARE_FLAG(std::string, out_dir);
 
 namespace concurrency::pipeline {
 

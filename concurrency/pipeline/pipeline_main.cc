@@ -10,15 +10,19 @@
 //
 // Killed or cut short, the same command with the same --out_dir finishes
 // the job.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "concurrency/pipeline/check.h"
 #include "concurrency/pipeline/pipeline.h"
 #include "concurrency/pipeline/pipeline_cli.h"
 #include "concurrency/pipeline/progress.h"
+#include "concurrency/pipeline/shard_spec.h"
 
 ABSL_FLAG(int, max_in_flight, 64, "Downloads open at once.");
 ABSL_FLAG(int, max_per_host, 64, "Connections open at once to one host.");
@@ -28,6 +32,18 @@ ABSL_FLAG(bool, fsync_xml, true,
           "fsync each XML file before it takes its name. Off: still safe "
           "against a killed process; on power loss an unarchived page's XML "
           "may be partial. Archives and the manifest are always fsynced.");
+ABSL_FLAG(std::string, shard, "0/1",
+          "Run only shard I of N of the pages ('I/N', I from 0), or 'auto': "
+          "the Slurm job array task (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or "
+          "the Kubernetes completion index (JOB_COMPLETION_INDEX, of "
+          "--shards). Shards may share one --out_dir.");
+ABSL_FLAG(int, shards, 0,
+          "With --shard=auto on Kubernetes: the number of shards (the Job's "
+          "completions).");
+ABSL_FLAG(bool, check, false,
+          "Do not run: check --out_dir across all its shards (every page in "
+          "exactly one archive, every archive as recorded) and say what is "
+          "missing. Exit status 0 if all is there, 1 if not.");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress on stderr: 'bar' (one line redrawn in place), 'lines' (a "
           "line every few seconds and at each archive), 'none', or 'auto' "
@@ -67,6 +83,33 @@ void PrintSummary(const pipeline::PipelineReport& r,
   }
 }
 
+// --check: the directory across all shards.
+int CheckMain() {
+  const std::string dir = absl::GetFlag(FLAGS_out_dir);
+  if (dir.empty()) {
+    std::fprintf(stderr, "pipeline: --check needs --out_dir\n");
+    return 2;
+  }
+  absl::StatusOr<pipeline::CheckReport> report = pipeline::CheckOutDir(dir);
+  if (!report.ok()) {
+    std::fprintf(stderr, "pipeline: %s\n", report.status().ToString().c_str());
+    return 2;
+  }
+  pipeline::PrintLine(pipeline::DescribeCheck(*report));
+  return report->ok() ? 0 : 1;
+}
+
+absl::StatusOr<pipeline::Shard> ShardFromFlags() {
+  absl::StatusOr<pipeline::Shard> shard = pipeline::ParseShardSpec(
+      absl::GetFlag(FLAGS_shard), absl::GetFlag(FLAGS_shards), getenv);
+  if (!shard.ok()) {
+    return absl::Status(shard.status().code(),
+                        absl::StrCat("--shard=", absl::GetFlag(FLAGS_shard),
+                                     ": ", shard.status().message()));
+  }
+  return shard;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,10 +118,13 @@ int main(int argc, char** argv) {
       "Downloads CSV pages, converts each to XML and packs every --batch "
       "pages into a .tgz (the tutorial's DownloadThread/ConvertThread/"
       "TarThread pipeline); resumes an earlier run in the same --out_dir.");
+  if (absl::GetFlag(FLAGS_check)) return CheckMain();
   absl::StatusOr<pipeline::ProgressDisplay::Mode> mode = ProgressMode();
+  absl::StatusOr<pipeline::Shard> shard = ShardFromFlags();
   absl::StatusOr<pipeline::PipelineSetup> setup =
-      mode.ok() ? pipeline::PipelineSetupFromFlags("pipeline")
-                : absl::StatusOr<pipeline::PipelineSetup>(mode.status());
+      !mode.ok()    ? absl::StatusOr<pipeline::PipelineSetup>(mode.status())
+      : !shard.ok() ? absl::StatusOr<pipeline::PipelineSetup>(shard.status())
+                    : pipeline::PipelineSetupFromFlags("pipeline");
   if (!setup.ok()) {
     std::fprintf(stderr, "pipeline: %s\n", setup.status().ToString().c_str());
     return 2;
@@ -87,6 +133,7 @@ int main(int argc, char** argv) {
     pipeline::PrintLine(setup->banner);
   }
   pipeline::PipelineOptions& options = setup->pipeline;
+  options.shard = *shard;
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.max_per_host = absl::GetFlag(FLAGS_max_per_host);
   options.tar_threads = absl::GetFlag(FLAGS_tar_threads);

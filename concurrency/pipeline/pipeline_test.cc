@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include "concurrency/http/misbehaving_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
+#include "concurrency/pipeline/check.h"
 #include "concurrency/pipeline/layout.h"
 #include "concurrency/pipeline/manifest.h"
 #include "concurrency/pipeline/prices.h"
@@ -505,6 +507,85 @@ TEST(Pipeline, ManyKillsAtRandomPointsThenEveryPageExactlyOnce) {
   EXPECT_EQ(kills, 30);
   Rerun(dir, 11);
   ExpectFinished(dir, 11, 2);
+}
+
+// A child process running shard `shard` of `pages` into `dir`; it kills
+// itself at the `nth` archive if `nth` > 0.
+absl::StatusOr<ProcessResult<int>> StartShard(const std::string& dir, int pages,
+                                              Shard shard, int nth) {
+  return RunInProcess([=]() -> int {
+    auto server = Feed(pages);
+    if (!server.ok()) return 1;
+    PipelineOptions p = Pipe((*server)->base_url(), dir, pages);
+    p.shard = shard;
+    std::atomic<int> seen{0};
+    p.on_step = [&](absl::string_view s) {
+      if (nth > 0 && s == "archive_written" && ++seen == nth) raise(SIGKILL);
+    };
+    absl::StatusOr<PipelineReport> r = RunPipeline(p, Fast());
+    return r.ok() && r->ok() ? 0 : 1;
+  });
+}
+
+TEST(Pipeline, FourShardsShareOneDirectoryAndTheCheckFindsEveryPage) {
+  std::string dir = NewTempDir("shards");
+  constexpr int kPages = 23;  // 12 slots of 2: shards of 3 slots each
+  std::vector<absl::StatusOr<ProcessResult<int>>> shards;
+  for (int i = 0; i < 4; ++i) {
+    // All four run at once; shard 2 is killed at its second archive.
+    shards.push_back(StartShard(dir, kPages, {i, 4}, i == 2 ? 2 : 0));
+  }
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_THAT(shards[i], IsOk());
+    absl::StatusOr<int> rc = shards[i]->Get();
+    if (i == 2) {
+      EXPECT_THAT(rc,
+                  StatusIs(absl::StatusCode::kInternal, HasSubstr("signal 9")));
+    } else {
+      ASSERT_THAT(rc, IsOk());
+      EXPECT_EQ(*rc, 0) << "shard " << i;
+    }
+  }
+  // Each shard wrote only its own names.
+  for (int i : {0, 1, 3}) {
+    EXPECT_TRUE(std::filesystem::exists(
+        absl::StrCat(dir, "/manifest-", i, "-of-4.txt")));
+  }
+  absl::StatusOr<CheckReport> before = CheckOutDir(dir);
+  ASSERT_THAT(before, IsOk());
+  EXPECT_FALSE(before->ok());
+  EXPECT_THAT(before->missing_shards, ElementsAre(2));
+  EXPECT_THAT(DescribeCheck(*before), HasSubstr("unfinished shards (of 4): 2"));
+  EXPECT_THAT(DescribeCheck(*before), HasSubstr("pages in no archive: "));
+  // The killed shard is rerun alone; then everything is there, once.
+  absl::StatusOr<ProcessResult<int>> rerun = StartShard(dir, kPages, {2, 4}, 0);
+  ASSERT_THAT(rerun, IsOk());
+  absl::StatusOr<int> rc = rerun->Get();
+  ASSERT_THAT(rc, IsOk());
+  EXPECT_EQ(*rc, 0);
+  absl::StatusOr<CheckReport> after = CheckOutDir(dir);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_TRUE(after->ok()) << DescribeCheck(*after);
+  EXPECT_EQ(after->archives, 12);
+  EXPECT_THAT(DescribeCheck(*after),
+              HasSubstr("every page of 1-23 is in exactly one archive "
+                        "(12 archives, 4 shards)"));
+}
+
+TEST(Pipeline, TheCheckSeesADamagedArchive) {
+  auto server = Feed(4);
+  ASSERT_THAT(server, IsOk());
+  std::string dir = NewTempDir("check");
+  ASSERT_THAT(RunPipeline(Pipe((*server)->base_url(), dir, 4), Fast()), IsOk());
+  ASSERT_TRUE(CheckOutDir(dir)->ok());
+  ASSERT_EQ(unlink((dir + "/data2.tgz").c_str()), 0);
+  absl::StatusOr<CheckReport> r = CheckOutDir(dir);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_FALSE(r->ok());
+  EXPECT_THAT(r->missing_pages, ElementsAre(Range{3, 4}));
+  EXPECT_THAT(DescribeCheck(*r), HasSubstr("data2.tgz: open"));
+  EXPECT_THAT(CheckOutDir(dir + "/nowhere"),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Pipeline, FullDiskLosesNothingAndLeavesNoPartialFiles) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "concurrency/io/posix_error.h"
 
 namespace concurrency::http {
 namespace {
@@ -49,7 +50,9 @@ bool HeadReader::Fill(absl::Time deadline, absl::Status* error) {
     int ready =
         poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
     if (ready < 0 && errno != EINTR) {
-      *error = absl::UnavailableError("poll failed on the client socket");
+      // Unavailable whatever the errno: nothing can be answered on it.
+      *error = absl::UnavailableError(
+          io::PosixError("poll on the client socket", errno).message());
       return false;
     }
     if (ready <= 0) continue;

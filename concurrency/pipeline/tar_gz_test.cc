@@ -167,6 +167,27 @@ TEST(TarGz, TruncatedArchiveIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut.tgz")));
 }
 
+TEST(TarGz, AMemberCutShortInsideAWholeGzipStreamIsDataLoss) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  gzFile in = gzopen(path.c_str(), "rb");
+  std::string tar(1 << 20, '\0');
+  int n = gzread(in, tar.data(), static_cast<unsigned>(tar.size()));
+  gzclose(in);
+  ASSERT_GT(n, 0);
+  // The first member's header and 10 of its 15 data bytes; the gzip stream
+  // around them is whole, so only the tar reader can tell.
+  tar.resize(512 + 10);
+  std::string cut = dir + "/cut.tgz";
+  gzFile out = gzopen(cut.c_str(), "wb");
+  gzwrite(out, tar.data(), static_cast<unsigned>(tar.size()));
+  gzclose(out);
+  EXPECT_THAT(ReadTarGz(cut).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("member at offset 0 is truncated")));
+}
+
 TEST(TarGz, ArchiveWithNoMembersIsNotLeftBehind) {
   std::string dir = NewTempDir("tar");
   absl::StatusOr<std::unique_ptr<TarGzWriter>> w =

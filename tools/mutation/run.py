@@ -78,8 +78,11 @@ def copy_tree(scratch):
 
 
 def bazel_test(tree, targets):
+    # A mutation that makes a test hang is caught by the timeout; 30 s is
+    # twice the slowest test's time, so that costs no more than that.
     cmd = [os.path.join(tree, "tools", "bazel"), "test", "--noshow_progress",
-           "--color=no", "--curses=no", "--test_output=errors"] + targets
+           "--color=no", "--curses=no", "--test_output=errors",
+           "--test_timeout=30"] + targets
     r = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
     return r.returncode, r.stdout + r.stderr
 

@@ -40,6 +40,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -60,6 +61,8 @@ ABSL_FLAG(int, page_size, 200, "End to end: rows per page.");
 ABSL_FLAG(absl::Duration, delay, absl::Milliseconds(20),
           "End to end: latency the feed adds to each response.");
 ABSL_FLAG(int, scale_pages, 10000, "At scale: pages (0: skip).");
+ABSL_FLAG(std::string, sections, "convert,tar,e2e,scale",
+          "Which sections to run, comma-separated.");
 ABSL_FLAG(int, reps, 3, "C++ runs per figure (median).");
 ABSL_FLAG(int, python_reps, 1, "Python runs per figure (median).");
 ABSL_FLAG(std::string, python_dir, "",
@@ -473,10 +476,14 @@ int main(int argc, char** argv) {
   if (auto s = concurrency::io::MakeDirs(b.work); !s.ok()) Die(s);
   b.pipeline = concurrency::io::DirName(argv[0]) + "/pipeline";
   std::printf("scratch: %s\n\n", b.work.c_str());
-  ConverterSection(b);
-  TarSection(b);
-  EndToEndSection(b);
-  ScaleSection(b);
+  const std::string sections = absl::GetFlag(FLAGS_sections);
+  auto wanted = [&](absl::string_view name) {
+    return absl::StrContains(sections, name);
+  };
+  if (wanted("convert")) ConverterSection(b);
+  if (wanted("tar")) TarSection(b);
+  if (wanted("e2e")) EndToEndSection(b);
+  if (wanted("scale")) ScaleSection(b);
   if (own_work && system(absl::StrCat("rm -rf '", b.work, "'").c_str()) != 0) {
     std::fprintf(stderr, "could not remove %s\n", b.work.c_str());
   }

@@ -155,8 +155,10 @@ class Pipeline {
     }
     MultiFetcher fetcher(
         {download_, options_.max_in_flight, options_.max_per_host});
+    std::vector<bool> delivered(pages.size(), false);
     absl::Status s =
         fetcher.Run(urls, [&](size_t i, absl::StatusOr<std::string> body) {
+          delivered[i] = true;
           if (body.ok()) {
             Bump(&PipelineCounters::downloaded, options_);
             Bump(&PipelineCounters::bytes, options_,
@@ -165,8 +167,10 @@ class Pipeline {
           // The queue is closed only after FetchAll returns: Push succeeds.
           (void)queue_.Push(PageResult{pages[i], std::move(body)});
         });
-    if (!s.ok()) {
-      for (int p : pages) Fail(p, s);  // the loop could not even start
+    if (!s.ok()) {  // the loop itself failed: every page it did not finish
+      for (size_t i = 0; i < pages.size(); ++i) {
+        if (!delivered[i]) Fail(pages[i], s);
+      }
     }
   }
 

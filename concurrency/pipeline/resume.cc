@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -115,9 +117,18 @@ absl::StatusOr<Manifest> LoadManifest(const std::string& dir,
   return m;
 }
 
+// Whether the file ends as a converted page does (only its tail is read).
 bool CompleteXml(const std::string& path) {
-  absl::StatusOr<std::string> text = io::ReadFileToString(path);
-  return text.ok() && absl::EndsWith(*text, kXmlEnd);
+  io::ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd.valid() || fstat(fd.get(), &st) != 0 ||
+      st.st_size < static_cast<off_t>(kXmlEnd.size())) {
+    return false;
+  }
+  std::string tail(kXmlEnd.size(), '\0');
+  ssize_t n = pread(fd.get(), tail.data(), tail.size(),
+                    st.st_size - static_cast<off_t>(tail.size()));
+  return n == static_cast<ssize_t>(tail.size()) && tail == kXmlEnd;
 }
 
 // Removes what a killed run left half done; returns the complete XML pages

@@ -318,9 +318,9 @@ double RunPipelineBinary(const Bench& b,
       b.pipeline, pages, page_size, extra, out, feed.base_url()));
 }
 
-void EndToEndSection(const Bench& b) {
-  const int pages = absl::GetFlag(FLAGS_pages);
-  const int page_size = absl::GetFlag(FLAGS_page_size);
+// The demo feed without auth, adding --delay per response.
+std::unique_ptr<concurrency::http::HttpServer> StartOpenFeed(int pages,
+                                                             int page_size) {
   auto feed = concurrency::pipeline::StartPriceFeed(
       {.user = "",
        .password = "",
@@ -329,6 +329,14 @@ void EndToEndSection(const Bench& b) {
        .delay = absl::GetFlag(FLAGS_delay),
        .threads = 128});
   if (!feed.ok()) Die(feed.status());
+  return *std::move(feed);
+}
+
+void EndToEndSection(const Bench& b) {
+  const int pages = absl::GetFlag(FLAGS_pages);
+  const int page_size = absl::GetFlag(FLAGS_page_size);
+  std::unique_ptr<concurrency::http::HttpServer> feed =
+      StartOpenFeed(pages, page_size);
   int run = 0;
   struct Config {
     const char* name;
@@ -344,7 +352,7 @@ void EndToEndSection(const Bench& b) {
   for (int i = 0; i < b.reps; ++i) {
     for (Config& c : configs) {
       c.seconds.push_back(
-          RunPipelineBinary(b, **feed, pages, page_size, c.extra, &run));
+          RunPipelineBinary(b, *feed, pages, page_size, c.extra, &run));
     }
   }
   std::vector<double> ep;
@@ -354,7 +362,7 @@ void EndToEndSection(const Bench& b) {
         absl::StrFormat("mkdir -p '%s' && cd '%s' && /usr/bin/python3 "
                         "'%s/seed/pipeline.py' --port %d "
                         "--pages %d --page-size %d > /dev/null",
-                        out, out, b.py, (*feed)->port(), pages, page_size)));
+                        out, out, b.py, feed->port(), pages, page_size)));
   }
   std::printf(
       "3. End to end: %d pages x %d rows, %s per response, processes "
@@ -393,14 +401,8 @@ void ScaleSection(const Bench& b) {
   const int pages = absl::GetFlag(FLAGS_scale_pages);
   if (pages <= 0) return;
   const int page_size = absl::GetFlag(FLAGS_page_size);
-  auto feed = concurrency::pipeline::StartPriceFeed(
-      {.user = "",
-       .password = "",
-       .pages = pages,
-       .default_page_size = page_size,
-       .delay = absl::GetFlag(FLAGS_delay),
-       .threads = 128});
-  if (!feed.ok()) Die(feed.status());
+  std::unique_ptr<concurrency::http::HttpServer> feed =
+      StartOpenFeed(pages, page_size);
   const std::string out = b.work + "/scale";
   std::vector<std::string> args = {
       b.pipeline,
@@ -408,7 +410,7 @@ void ScaleSection(const Bench& b) {
       absl::StrCat("--pages=", pages),
       absl::StrCat("--page_size=", page_size),
       absl::StrCat("--out_dir=", out),
-      absl::StrCat("--url=", (*feed)->base_url(),
+      absl::StrCat("--url=", feed->base_url(),
                    "/prices.csv?page_size={page_size}&page_number={page}")};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());

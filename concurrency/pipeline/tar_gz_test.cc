@@ -114,17 +114,30 @@ TEST(TarGz, OtherToolsReadItBackByteIdentical) {
   EXPECT_EQ(listing, absl::StrCat("data1.xml\nempty.xml\n", kLongName, "\n"));
 }
 
+// The uncompressed tar stream of the archive at `path`.
+std::string Gunzipped(const std::string& path) {
+  gzFile in = gzopen(path.c_str(), "rb");
+  std::string tar(1 << 20, '\0');
+  int n = gzread(in, tar.data(), static_cast<unsigned>(tar.size()));
+  gzclose(in);
+  EXPECT_GT(n, 0) << path;
+  tar.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return tar;
+}
+
+// Writes `tar` gzip-compressed (a whole, valid gzip stream) to `path`.
+void WriteGzipped(const std::string& path, const std::string& tar) {
+  gzFile out = gzopen(path.c_str(), "wb");
+  gzwrite(out, tar.data(), static_cast<unsigned>(tar.size()));
+  gzclose(out);
+}
+
 TEST(TarGz, HeaderChecksumIsValidAndChecked) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
   // Decompress, flip one byte of the first header's name, recompress.
-  gzFile in = gzopen(path.c_str(), "rb");
-  std::string tar(1 << 20, '\0');
-  int n = gzread(in, tar.data(), static_cast<unsigned>(tar.size()));
-  gzclose(in);
-  ASSERT_GT(n, 0);
-  tar.resize(static_cast<size_t>(n));
+  std::string tar = Gunzipped(path);
   ASSERT_EQ(tar.size() % 10240, 0u);
   // Every header as written carries a valid checksum, computed here
   // independently (POSIX: the byte sum with the checksum field as spaces,
@@ -147,9 +160,7 @@ TEST(TarGz, HeaderChecksumIsValidAndChecked) {
   EXPECT_EQ(headers, 4);  // data1.xml, empty.xml, a pax header, the long name
   tar[0] = 'D';
   std::string bad = dir + "/bad.tgz";
-  gzFile out = gzopen(bad.c_str(), "wb");
-  gzwrite(out, tar.data(), static_cast<unsigned>(tar.size()));
-  gzclose(out);
+  WriteGzipped(bad, tar);
   EXPECT_THAT(ReadTarGz(bad).status(),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("bad tar header checksum at offset 0")));
@@ -171,18 +182,13 @@ TEST(TarGz, AMemberCutShortInsideAWholeGzipStreamIsDataLoss) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
-  gzFile in = gzopen(path.c_str(), "rb");
-  std::string tar(1 << 20, '\0');
-  int n = gzread(in, tar.data(), static_cast<unsigned>(tar.size()));
-  gzclose(in);
-  ASSERT_GT(n, 0);
   // The first member's header and 10 of its 15 data bytes; the gzip stream
   // around them is whole, so only the tar reader can tell.
+  std::string tar = Gunzipped(path);
+  ASSERT_GT(tar.size(), 522u);
   tar.resize(512 + 10);
   std::string cut = dir + "/cut.tgz";
-  gzFile out = gzopen(cut.c_str(), "wb");
-  gzwrite(out, tar.data(), static_cast<unsigned>(tar.size()));
-  gzclose(out);
+  WriteGzipped(cut, tar);
   EXPECT_THAT(ReadTarGz(cut).status(),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("member at offset 0 is truncated")));

@@ -42,6 +42,30 @@ absl::Status ThreadPool::Enqueue(Task task) {
   return absl::OkStatus();
 }
 
+absl::Status ThreadPool::Schedule(absl::AnyInvocable<void() &&> f) {
+  return Enqueue(std::move(f));
+}
+
+void ThreadPool::SetExceptionHandler(
+    std::function<void(std::exception_ptr)> handler) {
+  absl::MutexLock l(&handler_mu_);
+  handler_ = std::move(handler);
+}
+
+void ThreadPool::ReportException(std::exception_ptr e) {
+  std::function<void(std::exception_ptr)> handler;
+  {
+    absl::MutexLock l(&handler_mu_);
+    handler = handler_;
+  }
+  if (handler) {
+    handler(e);
+    return;
+  }
+  // No handler: end the process with the exception, as std::thread does.
+  [e]() noexcept { std::rethrow_exception(e); }();
+}
+
 void ThreadPool::WorkLoop(int index) {
   current_pool = this;
   current_worker_name = absl::StrCat(name_, "_", index);
@@ -57,7 +81,13 @@ void ThreadPool::WorkLoop(int index) {
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
-    std::move(task)();
+    // Submit's tasks keep their exceptions in their futures; only a
+    // scheduled task can throw here.
+    try {
+      std::move(task)();
+    } catch (...) {
+      ReportException(std::current_exception());
+    }
   }
 }
 

@@ -23,6 +23,12 @@
 // `CancelPending()` drops queued tasks: their futures then throw
 // `std::future_error` (`broken_promise`), so no waiter hangs.
 //
+// Fire and forget: `Schedule(f)` queues `f` with no future, the cheapest
+// way to run a task. An exception escaping a scheduled task goes to the
+// handler set with `SetExceptionHandler`; with none set it ends the process
+// (std::terminate, as an exception escaping a std::thread does): never
+// silently.
+//
 // Worker threads are named `<name>_<index>` (as Python's
 // `ThreadPoolExecutor-0_1`); a task reads its worker's name with
 // `ThreadPool::CurrentWorkerName()`.
@@ -37,6 +43,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <future>
 #include <iterator>
@@ -74,6 +81,17 @@ class ThreadPool {
   auto Submit(F&& f, Args&&... args) -> absl::StatusOr<std::future<
       std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>>;
 
+  // Queues `f()` with no future. Returns `FailedPreconditionError` if the
+  // pool is shut down (then `f` is dropped, not run). See the file comment
+  // for what happens to an exception it throws.
+  absl::Status Schedule(absl::AnyInvocable<void() &&> f)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Sets what receives an exception escaping a scheduled task; it is called
+  // on the worker that ran the task, possibly from several at once.
+  void SetExceptionHandler(std::function<void(std::exception_ptr)> handler)
+      ABSL_LOCKS_EXCLUDED(handler_mu_);
+
   // Runs `f` on the elements of `ranges` taken in step (stopping at the
   // shortest, as Python's `executor.map(f, *iterables)`) and returns the
   // results in input order. Blocks until all are done. An exception from any
@@ -108,6 +126,7 @@ class ThreadPool {
 
   absl::Status Enqueue(Task task) ABSL_LOCKS_EXCLUDED(mu_);
   void WorkLoop(int index);
+  void ReportException(std::exception_ptr e) ABSL_LOCKS_EXCLUDED(handler_mu_);
   bool IsOwnWorker() const;
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ || !tasks_.empty();
@@ -129,6 +148,9 @@ class ThreadPool {
   // Serializes joining, so that concurrent Shutdown(true) calls both return
   // after the workers are gone.
   absl::Mutex join_mu_;
+
+  absl::Mutex handler_mu_;
+  std::function<void(std::exception_ptr)> handler_ ABSL_GUARDED_BY(handler_mu_);
 };
 
 // Implementation details follow.

@@ -9,8 +9,12 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -18,8 +22,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "benchmark/benchmark.h"
 #include "concurrency/thread_pool.h"
+#include "oneapi/tbb/task_arena.h"
+#include "oneapi/tbb/task_group.h"
 
 namespace concurrency {
 namespace {
@@ -52,6 +59,114 @@ void BM_ThreadPool(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
+// Schedule: no future, no promise; the batch ends on a counter.
+template <long (*Work)()>
+void BM_ThreadPoolSchedule(benchmark::State& state) {
+  ThreadPool pool(static_cast<int>(state.range(0)), "bench");
+  for (auto _ : state) {
+    absl::BlockingCounter done(kBatch);
+    for (int i = 0; i < kBatch; ++i) {
+      (void)pool.Schedule([&done] {
+        benchmark::DoNotOptimize(Work());
+        done.DecrementCount();
+      });
+    }
+    done.Wait();
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_ThreadPoolSchedule<EmptyWork>)
+    ->Name("schedule/empty")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+
+// The best peer Debian has: oneTBB's task_group on an arena of N threads.
+template <long (*Work)()>
+void BM_TbbTaskGroup(benchmark::State& state) {
+  tbb::task_arena arena(static_cast<int>(state.range(0)),
+                        /*reserved_for_masters=*/0);
+  for (auto _ : state) {
+    arena.execute([] {
+      tbb::task_group g;
+      for (int i = 0; i < kBatch; ++i) {
+        g.run([] { benchmark::DoNotOptimize(Work()); });
+      }
+      g.wait();
+    });
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_TbbTaskGroup<EmptyWork>)
+    ->Name("tbb_task_group/empty")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+
+// A plain pool: one std::mutex, one condition variable, std::function tasks.
+class PlainPool {
+ public:
+  explicit PlainPool(int n) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~PlainPool() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  void Run(std::function<void()> f) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      tasks_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> f;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [this] { return stop_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        f = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      f();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+template <long (*Work)()>
+void BM_PlainPool(benchmark::State& state) {
+  PlainPool pool(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    absl::BlockingCounter done(kBatch);
+    for (int i = 0; i < kBatch; ++i) {
+      pool.Run([&done] {
+        benchmark::DoNotOptimize(Work());
+        done.DecrementCount();
+      });
+    }
+    done.Wait();
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_PlainPool<EmptyWork>)
+    ->Name("plain_pool/empty")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+
 BENCHMARK(BM_ThreadPool<EmptyWork>)
     ->Name("pool/empty")
     ->Arg(1)
@@ -170,6 +285,20 @@ void PrintRatios(const RatioReporter& reporter) {
           async > 0 ? pool / async : 0, thread > 0 ? pool / thread : 0,
           python > 0 ? absl::StrFormat("%.1fx", pool / python).c_str() : "-");
     }
+  }
+  std::printf(
+      "\nEmpty tasks, fire and forget, against the best peers (same run):\n");
+  std::printf("%-8s %16s %16s %16s %12s %12s\n", "workers", "Schedule/s",
+              "Submit/s", "tbb task_group/s", "vs tbb", "plain pool/s");
+  for (int workers : {1, 2}) {
+    auto rate = [&](const char* name) {
+      return reporter.Rate(
+          absl::StrFormat("%s/empty/%d/real_time", name, workers));
+    };
+    const double schedule = rate("schedule"), tbb = rate("tbb_task_group");
+    std::printf("%-8d %16.0f %16.0f %16.0f %11.0f%% %12.0f\n", workers,
+                schedule, rate("pool"), tbb, tbb > 0 ? 100 * schedule / tbb : 0,
+                rate("plain_pool"));
   }
 }
 

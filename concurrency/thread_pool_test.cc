@@ -9,8 +9,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "concurrency/event.h"
+#include "concurrency/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/status_matchers.h"
@@ -75,6 +80,68 @@ TEST(ThreadPoolTest, WorkerSurvivesAnException) {
   auto next = pool.Submit(Multiply, 4, 5);
   ASSERT_THAT(next, IsOk());
   EXPECT_EQ(next->get(), 20);
+}
+
+TEST(ThreadPoolTest, ScheduleRunsEveryTaskWithoutFutures) {
+  ThreadPool pool(2);
+  constexpr int kTasks = 1000;
+  absl::BlockingCounter done(kTasks);
+  std::atomic<int> sum{0};
+  for (int i = 1; i <= kTasks; ++i) {
+    ASSERT_THAT(pool.Schedule([&, i] {
+      sum += i;
+      done.DecrementCount();
+    }),
+                IsOk());
+  }
+  done.Wait();
+  EXPECT_EQ(sum.load(), kTasks * (kTasks + 1) / 2);
+  pool.Shutdown();
+  bool ran = false;
+  EXPECT_THAT(pool.Schedule([&] { ran = true; }),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("after Shutdown")));
+  EXPECT_FALSE(ran);
+}
+
+TEST(ThreadPoolTest, AScheduledTasksExceptionReachesTheHandler) {
+  ThreadPool pool(1, "handled");
+  absl::Mutex mu;
+  std::vector<std::string> seen;
+  absl::Notification two;
+  pool.SetExceptionHandler([&](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      absl::MutexLock l(&mu);
+      seen.push_back(
+          absl::StrCat(ThreadPool::CurrentWorkerName(), ": ", ex.what()));
+      if (seen.size() == 2) two.Notify();
+    }
+  });
+  ASSERT_THAT(pool.Schedule([] { throw std::runtime_error("first"); }), IsOk());
+  ASSERT_THAT(pool.Schedule([] { throw std::logic_error("second"); }), IsOk());
+  ASSERT_TRUE(two.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  // The worker survived both and still runs tasks.
+  auto next = pool.Submit(Multiply, 6, 7);
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(next->get(), 42);
+  absl::MutexLock l(&mu);
+  EXPECT_THAT(seen, ElementsAre("handled_0: first", "handled_0: second"));
+}
+
+TEST(ThreadPoolTest, AnUnhandledScheduledExceptionIsNeverSilent) {
+  // With no handler, the process ends (std::terminate -> SIGABRT), as with
+  // an exception escaping a std::thread. Run in a child to watch it die.
+  absl::StatusOr<ProcessResult<int>> child = RunInProcess([]() -> int {
+    ThreadPool pool(1);
+    (void)pool.Schedule([] { throw std::runtime_error("nobody listens"); });
+    pool.Shutdown();
+    return 0;  // not reached
+  });
+  ASSERT_THAT(child, IsOk());
+  EXPECT_THAT(child->Get(),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("signal 6")));
 }
 
 TEST(ThreadPoolTest, StatusResultReachesTheWaiter) {

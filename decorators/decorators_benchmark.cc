@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
@@ -31,6 +32,27 @@ void BM_PlainCall(benchmark::State& state) {
 }
 BENCHMARK(BM_PlainCall)->Name("plain call");
 
+// One key over and over, as Python's `timeit` of `f(1)` below.
+template <typename M>
+void MemoHitOneKey(benchmark::State& state, M f) {
+  f(1);
+  int x = 1;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(x);
+    benchmark::DoNotOptimize(f(x));
+  }
+}
+void BM_MemoHitOneKey(benchmark::State& state) {
+  MemoHitOneKey(state, decorators::Memoize<int(int)>(Plain));
+}
+void BM_LocalMemoHitOneKey(benchmark::State& state) {
+  MemoHitOneKey(state, decorators::MemoizeThreadCompatible<int(int)>(Plain));
+}
+BENCHMARK(BM_MemoHitOneKey)->Name("Memoize hit (int), one key");
+BENCHMARK(BM_LocalMemoHitOneKey)
+    ->Name("MemoizeThreadCompatible hit (int), one key");
+
+// 1024 keys in turn: the table no longer fits in L1.
 void BM_MemoHit(benchmark::State& state) {
   auto f = decorators::Memoize<int(int)>(Plain);
   for (int i = 0; i < 1024; ++i) f(i);
@@ -47,17 +69,49 @@ void BM_MemoLruHit(benchmark::State& state) {
 }
 BENCHMARK(BM_MemoLruHit)->Name("Memoize hit (int), capacity 2048");
 
-void BM_FibCold(benchmark::State& state) {
-  auto fib =
-      decorators::Memoize<uint64_t(int)>([](auto& self, int n) -> uint64_t {
-        return n <= 1 ? 1 : self(n - 1) + self(n - 2);
-      });
+// Hits from 1 and 2 threads on one cache, as throughput: the scaling is the
+// ratio of the two rates.
+template <size_t kCapacity>
+void BM_MemoHitThreads(benchmark::State& state) {
+  static auto f = [] {
+    auto m = decorators::Memoize<int(int)>(Plain, {.capacity = kCapacity});
+    for (int i = 0; i < 1024; ++i) m(i);
+    return m;
+  }();
+  int x = state.thread_index() * 512;
+  for (auto _ : state) benchmark::DoNotOptimize(x = f(x) & 1023);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MemoHitThreads<0>)
+    ->Name("Memoize hits (int)")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_MemoHitThreads<2048>)
+    ->Name("Memoize hits (int), capacity 2048")
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+
+template <typename M>
+void FibCold(benchmark::State& state, M fib) {
   for (auto _ : state) {
     fib.Clear();
     benchmark::DoNotOptimize(fib(50));
   }
 }
+constexpr auto kFib = [](auto& self, int n) -> uint64_t {
+  return n <= 1 ? 1 : self(n - 1) + self(n - 2);
+};
+void BM_FibCold(benchmark::State& state) {
+  FibCold(state, decorators::Memoize<uint64_t(int)>(kFib));
+}
+void BM_LocalFibCold(benchmark::State& state) {
+  FibCold(state, decorators::MemoizeThreadCompatible<uint64_t(int)>(kFib));
+}
 BENCHMARK(BM_FibCold)->Name("fibonacci(50), empty cache");
+BENCHMARK(BM_LocalFibCold)
+    ->Name("fibonacci(50), empty cache, MemoizeThreadCompatible");
 
 void BM_WarnTimeout(benchmark::State& state) {
   auto f = decorators::WarnTimeout(Plain, {.name = "f",
@@ -87,7 +141,15 @@ class Reporter : public benchmark::ConsoleReporter {
   Reporter() : ConsoleReporter(isatty(1) ? OO_Defaults : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) ns_[r.benchmark_name()] = r.GetAdjustedCPUTime();
+    for (const Run& r : runs) {
+      ns_[r.benchmark_name()] = r.GetAdjustedCPUTime();
+      auto it = r.counters.find("items_per_second");
+      if (it != r.counters.end()) rate_[r.benchmark_name()] = it->second;
+    }
+  }
+  double Rate(const std::string& name) const {
+    auto it = rate_.find(name);
+    return it == rate_.end() ? 0 : it->second;
   }
   double Ns(const std::string& name) const {
     auto it = ns_.find(name);
@@ -96,6 +158,7 @@ class Reporter : public benchmark::ConsoleReporter {
 
  private:
   absl::flat_hash_map<std::string, double> ns_;
+  absl::flat_hash_map<std::string, double> rate_;
 };
 
 // `python3 -m timeit` prints "N loops, best of 5: X nsec per loop"; returns
@@ -163,17 +226,33 @@ int main(int argc, char** argv) {
   row("Python functools.lru_cache hit", lru);
   row("Python tutorial memo hit", memo);
   for (const char* name :
-       {"plain call", "Memoize hit (int)", "Memoize hit (int), capacity 2048",
-        "WarnTimeout call", "CallInfo call, logging off",
-        "CallInfo call, logging to /dev/null"}) {
+       {"plain call", "Memoize hit (int), one key",
+        "MemoizeThreadCompatible hit (int), one key", "Memoize hit (int)",
+        "Memoize hit (int), capacity 2048", "WarnTimeout call",
+        "CallInfo call, logging off", "CallInfo call, logging to /dev/null"}) {
     row(name, reporter.Ns(name));
   }
-  const double fib = reporter.Ns("fibonacci(50), empty cache");
-  std::printf(
-      "\nfibonacci(50) on an empty cache: Python tutorial memo %.0f ns, "
-      "C++ Memoize %.0f ns (%s)\n",
-      py_fib, fib,
-      py_fib > 0 && fib > 0 ? absl::StrFormat("%.1fx", py_fib / fib).c_str()
-                            : "-");
+  std::printf("\n%-40s %12s %12s %8s\n", "hits on one cache", "1 thread/s",
+              "2 threads/s", "scaling");
+  for (const char* name :
+       {"Memoize hits (int)", "Memoize hits (int), capacity 2048"}) {
+    const double one =
+        reporter.Rate(absl::StrCat(name, "/real_time/threads:1"));
+    const double two =
+        reporter.Rate(absl::StrCat(name, "/real_time/threads:2"));
+    std::printf("%-40s %11.1fM %11.1fM %7.2fx\n", name, one / 1e6, two / 1e6,
+                one > 0 ? two / one : 0.0);
+  }
+  for (const char* name :
+       {"fibonacci(50), empty cache",
+        "fibonacci(50), empty cache, MemoizeThreadCompatible"}) {
+    const double fib = reporter.Ns(name);
+    std::printf("\n%s: Python tutorial memo %.0f ns, C++ %.0f ns (%s)", name,
+                py_fib, fib,
+                py_fib > 0 && fib > 0
+                    ? absl::StrFormat("%.1fx", py_fib / fib).c_str()
+                    : "-");
+  }
+  std::printf("\n");
   return 0;
 }

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
       "are cached too (the tutorial's `if not res` ran it %d times).\n",
       bodies, climb.stats().size, bodies + 1);
 
-  // functools.lru_cache(maxsize=2): least recently used entries go first.
+  // functools.lru_cache(maxsize=2): a bounded cache; an entry hit since it
+  // was stored outlives one that was not (CLOCK, see memoize.h).
   auto square = decorators::Memoize<int(int)>([](int x) { return x * x; },
                                               {.capacity = 2});
   for (int x : {1, 2, 1, 3, 1, 2}) square(x);

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -160,6 +161,141 @@ TEST(Memoize, BoundedCacheUnderManyThreads) {
   for (auto& t : threads) t.join();
   for (uint64_t r : results) EXPECT_EQ(r, 4660046610375530309u);
   EXPECT_LE(fib.stats().size, 64u);
+}
+
+TEST(MemoizeThreadCompatible, CachesCountsAndEvictsAsMemoizeDoes) {
+  int calls = 0;
+  auto fib = MemoizeThreadCompatible<uint64_t(int)>(
+      [&calls](auto& self, int n) -> uint64_t {
+        ++calls;
+        return n <= 1 ? 1 : self(n - 1) + self(n - 2);
+      });
+  EXPECT_EQ(fib(50), 20365011074u);
+  EXPECT_EQ(calls, 51);
+  EXPECT_EQ(fib.stats().hits, 48);
+  EXPECT_EQ(fib.stats().misses, 51);
+  fib.Clear();
+  EXPECT_EQ(fib.stats().size, 0u);
+  EXPECT_EQ(fib(50), 20365011074u);
+  EXPECT_EQ(calls, 102);
+
+  std::vector<int> computed;
+  auto square = MemoizeThreadCompatible<int(int)>(
+      [&computed](int x) {
+        computed.push_back(x);
+        return x * x;
+      },
+      {.capacity = 2});
+  for (int x : {1, 2, 1, 3, 1, 2}) square(x);
+  EXPECT_EQ(computed, (std::vector<int>{1, 2, 3, 2}));
+  EXPECT_EQ(square.stats().size, 2u);
+}
+
+TEST(Memoize, ClockKeepsEntriesHitSinceTheHandPassed) {
+  std::vector<int> computed;
+  auto square = Memoize<int(int)>(
+      [&computed](int x) {
+        computed.push_back(x);
+        return x * x;
+      },
+      {.capacity = 3});
+  for (int x : {1, 2, 3, 1, 3}) square(x);
+  square(4);  // 2 is the only entry not hit since it was stored
+  for (int x : {1, 3, 4, 2}) square(x);
+  EXPECT_EQ(computed, (std::vector<int>{1, 2, 3, 4, 2}));
+  EXPECT_EQ(square.stats().size, 3u);
+}
+
+TEST(Memoize, StringKeysEvictTheSameWay) {
+  std::vector<std::string> computed;
+  auto shout = Memoize<std::string(std::string)>(
+      [&computed](std::string s) {
+        computed.push_back(s);
+        return absl::StrCat(s, "!");
+      },
+      {.capacity = 2});
+  for (const char* s : {"a", "b", "a", "c", "a", "b"}) shout(s);
+  EXPECT_EQ(computed, (std::vector<std::string>{"a", "b", "c", "b"}));
+  EXPECT_EQ(shout("b"), "b!");
+  EXPECT_EQ(shout.stats().size, 2u);
+}
+
+TEST(Memoize, SeveralWordKeysAndWideResults) {
+  int calls = 0;
+  auto f = Memoize<absl::uint128(int, int64_t, bool, char)>(
+      [&calls](int a, int64_t b, bool c, char d) {
+        ++calls;
+        return absl::MakeUint128(a, b) + (c ? d : 0);
+      });
+  EXPECT_EQ(f(1, 2, true, 'x'), absl::MakeUint128(1, 2 + 'x'));
+  EXPECT_EQ(f(1, 2, false, 'x'), absl::MakeUint128(1, 2));
+  EXPECT_EQ(f(1, 2, true, 'y'), absl::MakeUint128(1, 2 + 'y'));
+  EXPECT_EQ(f(1, 2, true, 'x'), absl::MakeUint128(1, 2 + 'x'));
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(f.stats().hits, 1);
+}
+
+TEST(Memoize, ResultsStayRightWhileTheTableGrows) {
+  auto id = Memoize<int64_t(int64_t)>([](int64_t x) { return 3 * x + 1; });
+  for (int64_t x = 0; x < 16; ++x) id(x);
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (int64_t x = 0; x < 16; ++x) {
+        if (id(x) != 3 * x + 1) wrong.fetch_add(1);
+      }
+    }
+  });
+  for (int64_t x = 16; x < 20000; ++x) ASSERT_EQ(id(x), 3 * x + 1);
+  done.store(true);
+  reader.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(id.stats().size, 20000u);
+}
+
+// Hits from two threads while a third fills a small cache past its capacity:
+// every result is right, the bound holds, and every call is counted once.
+template <typename Key, typename MakeKey>
+void HitWhileEvicting(MakeKey make_key) {
+  auto f = Memoize<int64_t(Key)>(
+      [](const Key& k) {
+        return static_cast<int64_t>(absl::Hash<Key>{}(k) % 1000003);
+      },
+      {.capacity = 64});
+  auto expected = [](const Key& k) {
+    return static_cast<int64_t>(absl::Hash<Key>{}(k) % 1000003);
+  };
+  constexpr int kRounds = 2000;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < kRounds; ++round) {
+        for (int i = 0; i < 8; ++i) {
+          if (f(make_key(i)) != expected(make_key(i))) wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 100; i < 100 + 8 * kRounds; ++i) {
+      if (f(make_key(i)) != expected(make_key(i))) wrong.fetch_add(1);
+    }
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  MemoStats s = f.stats();
+  EXPECT_LE(s.size, 64u);
+  EXPECT_EQ(s.hits + s.misses, 3 * 8 * kRounds);
+}
+
+TEST(Memoize, HitsDuringEvictionWithIntKeys) {
+  HitWhileEvicting<int>([](int i) { return i; });
+}
+
+TEST(Memoize, HitsDuringEvictionWithStringKeys) {
+  HitWhileEvicting<std::string>([](int i) { return absl::StrCat("k", i); });
 }
 
 }  // namespace

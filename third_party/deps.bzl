@@ -59,7 +59,7 @@ def cpp_tutorial_dependencies(path = "."):
 
     # Prebuilt Debian -dev packages: headers in /usr/include, libraries on the
     # default linker path.
-    for name in ["com_github_google_benchmark", "curl", "pugixml", "tbb", "zlib"]:
+    for name in ["com_github_google_benchmark", "curl", "libdeflate", "pugixml", "tbb", "zlib"]:
         native.new_local_repository(
             name = name,
             path = "/usr/include",

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "concurrency/pipeline/internal/csv_scan.h"
 
 namespace concurrency::pipeline {
 namespace {
@@ -31,7 +33,14 @@ absl::Status CsvParser::Validate(absl::string_view chunk) {
     return Error(absl::StrFormat("%s at byte offset %d", what, at),
                  line_ + CountNewlines(chunk.substr(0, i)));
   };
+  const csv_internal::ScanOps& scan = csv_internal::BestScan();
+  const char* const data = chunk.data();
   for (size_t i = 0; i < n; ++i) {
+    if (utf8_need_ == 0) {
+      // Skip printable ASCII, TAB, LF and CR many bytes at a time.
+      i = static_cast<size_t>(scan.find_non_ascii(data + i, data + n) - data);
+      if (i == n) break;
+    }
     unsigned char b = p[i];
     if (utf8_need_ == 0) {
       if (b >= 0x20 && b < 0x80) continue;
@@ -81,18 +90,52 @@ absl::Status CsvParser::Validate(absl::string_view chunk) {
   return absl::OkStatus();
 }
 
-void CsvParser::StartField() {
-  if (nfields_ == fields_.size()) {
-    fields_.emplace_back();
+void CsvParser::AddField() { fields_.emplace_back(); }
+
+void CsvParser::Own(Field& f) {
+  if (f.owned) return;
+  f.offset = owned_.size();
+  owned_.append(f.data, f.size);
+  f.owned = true;
+}
+
+// The current field, if owned, is the last run of `owned_` (it grows there):
+// it moves behind the other fields' copies.
+void CsvParser::OwnRecord() {
+  Field& current = fields_[nfields_];
+  std::string tail;
+  if (current.owned) {
+    tail.assign(owned_, current.offset, current.size);
+    owned_.resize(current.offset);
+  }
+  for (size_t i = 0; i < nfields_; ++i) Own(fields_[i]);
+  if (current.owned) {
+    current.offset = owned_.size();
+    owned_.append(tail);
   } else {
-    fields_[nfields_].clear();
+    Own(current);
   }
 }
 
 absl::Status CsvParser::EndRecord(RecordFn on_record) {
-  absl::Status s = on_record(
-      absl::Span<const std::string>(fields_.data(), nfields_), record_line_);
+  views_.resize(nfields_);
+  bool slack = true;
+  for (size_t i = 0; i < nfields_; ++i) {
+    const Field& f = fields_[i];
+    views_[i] = f.owned ? absl::string_view(owned_.data() + f.offset, f.size)
+                        : absl::string_view(f.data, f.size);
+    slack = slack && !f.owned;
+  }
+  views_have_slack_ =
+      slack && (nfields_ == 0 || chunk_end_ - (views_[nfields_ - 1].data() +
+                                               views_[nfields_ - 1].size()) >=
+                                     16);
+  absl::Status s =
+      on_record(absl::Span<const absl::string_view>(views_.data(), nfields_),
+                record_line_);
   nfields_ = 0;
+  owned_.clear();
+  views_have_slack_ = false;
   state_ = State::kRecordStart;
   if (!s.ok()) failed_ = true;
   return s;
@@ -103,23 +146,24 @@ absl::Status CsvParser::Feed(absl::string_view chunk, RecordFn on_record) {
     return absl::FailedPreconditionError(
         absl::StrCat(source_, ": parser already failed"));
   }
-  if (!bom_checked_) {
-    std::string pending = bom_prefix_;
-    pending.append(chunk.data(), chunk.size());
-    if (pending.size() < kBom.size() &&
-        kBom.substr(0, pending.size()) == pending) {
-      bom_prefix_ = std::move(pending);
-      return absl::OkStatus();
-    }
-    bom_checked_ = true;
-    bom_prefix_.clear();
-    absl::string_view data = pending;
-    if (absl::StartsWith(data, kBom)) {
-      data.remove_prefix(kBom.size());
-      offset_ += static_cast<int64_t>(kBom.size());
-    }
-    return Parse(data, on_record);
+  if (bom_checked_) return Parse(chunk, on_record);
+  // Up to three bytes decide whether the input starts with a BOM; only those
+  // are kept back, never the chunk.
+  const std::string seen = absl::StrCat(
+      bom_prefix_, chunk.substr(0, kBom.size() - bom_prefix_.size()));
+  if (seen.size() < kBom.size() && absl::StartsWith(kBom, seen)) {
+    bom_prefix_ = seen;
+    return absl::OkStatus();
   }
+  bom_checked_ = true;
+  const std::string prefix = std::move(bom_prefix_);
+  bom_prefix_.clear();
+  if (seen == kBom) {
+    chunk.remove_prefix(kBom.size() - prefix.size());
+    offset_ += static_cast<int64_t>(kBom.size());
+    return Parse(chunk, on_record);
+  }
+  if (absl::Status s = Parse(prefix, on_record); !s.ok()) return s;
   return Parse(chunk, on_record);
 }
 
@@ -136,7 +180,7 @@ void CsvParser::RecordStart(const char*& p) {
   }
   record_line_ = line_;
   nfields_ = 0;
-  StartField();
+  StartField(p);
   state_ = State::kFieldStart;
 }
 
@@ -147,7 +191,7 @@ absl::Status CsvParser::FieldStart(const char*& p, RecordFn on_record) {
     quote_line_ = line_;
   } else if (c == ',') {
     ++nfields_;
-    StartField();
+    StartField(p + 1);
   } else if (c == '\n' || c == '\r') {
     ++nfields_;
     EndLine(c);
@@ -160,37 +204,44 @@ absl::Status CsvParser::FieldStart(const char*& p, RecordFn on_record) {
   return absl::OkStatus();
 }
 
+// Runs through consecutive unquoted fields of a record in one call: the
+// common case, kept free of the state dispatch.
 absl::Status CsvParser::Unquoted(const char*& p, const char* end,
                                  RecordFn on_record) {
-  const char* q = p;
-  while (q < end && *q != ',' && *q != '\n' && *q != '\r' && *q != '"') ++q;
-  fields_[nfields_].append(p, static_cast<size_t>(q - p));
-  p = q;
-  if (p == end) return absl::OkStatus();
-  const char c = *p++;
-  if (c == '"') {
-    return Error(
-        "quote inside an unquoted field (quote the whole field and double "
-        "the quote)",
-        line_);
+  while (true) {
+    const char* q = csv_internal::FindFieldEnd(p, end);
+    Field& f = fields_[nfields_];
+    if (ABSL_PREDICT_TRUE(!f.owned && f.size == 0)) {
+      f.data = p;
+      f.size = static_cast<size_t>(q - p);
+    } else {
+      Extend(p, static_cast<size_t>(q - p));
+    }
+    p = q;
+    if (p == end) return absl::OkStatus();
+    const char c = *p++;
+    if (c == '"') {
+      return Error(
+          "quote inside an unquoted field (quote the whole field and double "
+          "the quote)",
+          line_);
+    }
+    ++nfields_;
+    if (c != ',') {
+      EndLine(c);
+      return EndRecord(on_record);
+    }
+    StartField(p);
+    if (p == end || *p == '"' || *p == ',' || *p == '\n' || *p == '\r') {
+      state_ = State::kFieldStart;
+      return absl::OkStatus();
+    }
   }
-  ++nfields_;
-  if (c == ',') {
-    StartField();
-    state_ = State::kFieldStart;
-    return absl::OkStatus();
-  }
-  EndLine(c);
-  return EndRecord(on_record);
 }
 
 void CsvParser::Quoted(const char*& p, const char* end) {
-  const char* q = p;
-  while (q < end && *q != '"') {
-    if (*q == '\n') ++line_;
-    ++q;
-  }
-  fields_[nfields_].append(p, static_cast<size_t>(q - p));
+  const char* q = csv_internal::BestScan().find_quote(p, end, &line_);
+  Extend(p, static_cast<size_t>(q - p));
   p = q;
   if (p < end) {
     state_ = State::kQuoteInQuoted;
@@ -200,12 +251,15 @@ void CsvParser::Quoted(const char*& p, const char* end) {
 
 absl::Status CsvParser::QuoteInQuoted(const char*& p, RecordFn on_record) {
   const char c = *p++;
-  if (c == '"') {
-    fields_[nfields_].push_back('"');
+  if (c == '"') {  // a doubled quote: the field is no longer a plain view
+    Field& f = fields_[nfields_];
+    Own(f);
+    owned_.push_back('"');
+    ++f.size;
     state_ = State::kQuoted;
   } else if (c == ',') {
     ++nfields_;
-    StartField();
+    StartField(p);
     state_ = State::kFieldStart;
   } else if (c == '\n' || c == '\r') {
     ++nfields_;
@@ -217,10 +271,31 @@ absl::Status CsvParser::QuoteInQuoted(const char*& p, RecordFn on_record) {
   return absl::OkStatus();
 }
 
+// Validates and parses in pieces that stay in the L2 cache between the two
+// passes. Views may span pieces (the chunk stays put); they are copied only
+// when the chunk ends inside a record.
 absl::Status CsvParser::Parse(absl::string_view chunk, RecordFn on_record) {
-  if (absl::Status s = Validate(chunk); !s.ok()) return s;
+  constexpr size_t kPiece = 64 << 10;
   const char* p = chunk.data();
   const char* const end = p + chunk.size();
+  chunk_end_ = end;
+  while (p < end) {
+    const char* piece_end =
+        static_cast<size_t>(end - p) > kPiece ? p + kPiece : end;
+    absl::string_view piece(p, static_cast<size_t>(piece_end - p));
+    if (absl::Status s = Validate(piece); !s.ok()) return s;
+    if (absl::Status s = ParseBytes(p, piece_end, on_record); !s.ok()) {
+      return s;
+    }
+    offset_ += static_cast<int64_t>(piece.size());
+    p = piece_end;
+  }
+  if (state_ != State::kRecordStart) OwnRecord();
+  return absl::OkStatus();
+}
+
+absl::Status CsvParser::ParseBytes(const char* p, const char* const end,
+                                   RecordFn on_record) {
   while (p < end) {
     if (skip_lf_) {  // the LF of a CRLF that ended a line
       skip_lf_ = false;
@@ -232,6 +307,18 @@ absl::Status CsvParser::Parse(absl::string_view chunk, RecordFn on_record) {
     absl::Status s;
     switch (state_) {
       case State::kRecordStart:
+        if (fast_path_ != nullptr) {
+          size_t used = 0;
+          int64_t records = 0;
+          s = fast_path_->Consume(p, end, &used, &records);
+          if (!s.ok()) {
+            failed_ = true;
+            return s;
+          }
+          p += used;
+          line_ += records;  // each ended with one LF
+          if (p == end) break;
+        }
         RecordStart(p);
         break;
       case State::kFieldStart:
@@ -249,7 +336,6 @@ absl::Status CsvParser::Parse(absl::string_view chunk, RecordFn on_record) {
     }
     if (!s.ok()) return s;
   }
-  offset_ += static_cast<int64_t>(chunk.size());
   return absl::OkStatus();
 }
 

@@ -24,7 +24,8 @@ struct Result {
 Result Parse(absl::string_view csv, absl::string_view chunk_sizes) {
   Result r;
   CsvParser parser("fuzz");
-  auto on_record = [&r](absl::Span<const std::string> fields, int64_t line) {
+  auto on_record = [&r](absl::Span<const absl::string_view> fields,
+                        int64_t line) {
     r.records.emplace_back(fields.begin(), fields.end());
     r.lines.push_back(line);
     return absl::OkStatus();

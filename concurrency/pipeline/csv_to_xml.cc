@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -16,12 +19,13 @@
 #include "concurrency/io/posix_error.h"
 #include "concurrency/io/read_write.h"
 #include "concurrency/io/scoped_fd.h"
-#include "pugixml.hpp"
+#include "concurrency/pipeline/internal/csv_scan.h"
 
 namespace concurrency::pipeline {
 namespace {
 
 constexpr size_t kReadChunk = 1 << 20;
+constexpr size_t kTagBytes = 32;
 
 constexpr absl::string_view kProlog =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Data>\n";
@@ -91,13 +95,25 @@ std::string SanitizeName(absl::string_view header, size_t position) {
   return name;
 }
 
-struct StringWriter : pugi::xml_writer {
-  explicit StringWriter(std::string* out) : out(out) {}
-  void write(const void* data, size_t size) override {
-    out->append(static_cast<const char*>(data), size);
+// XML text escapes '&', '<' and '>' (controls were refused by the parser).
+// Returns the end of what it wrote at `w`, at most 5 bytes per input byte.
+char* EscapeSpecials(char* w, absl::string_view text,
+                     const csv_internal::ScanOps& scan) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (true) {
+    const char* q = scan.find_xml_special(p, end);
+    std::memcpy(w, p, static_cast<size_t>(q - p));
+    w += q - p;
+    if (q == end) return w;
+    const absl::string_view entity = *q == '&'   ? "&amp;"
+                                     : *q == '<' ? "&lt;"
+                                                 : "&gt;";
+    std::memcpy(w, entity.data(), entity.size());
+    w += entity.size();
+    p = q + 1;
   }
-  std::string* out;
-};
+}
 
 }  // namespace
 
@@ -118,19 +134,132 @@ std::vector<std::string> XmlElementNames(
   return names;
 }
 
-// One `Row` element, reused for every record: each record overwrites the
-// cells' text and the row is printed at once, so no node is allocated per
-// record. Printed text collects in `text` until it is worth a sink call.
+// The bytes of a row, written straight into one output buffer. What
+// pugixml's `print` writes for a `Row` of text elements at depth 1, indented
+// with tabs, is fixed but for the text: each column's open tag, close tag and
+// empty-element tag are precomputed, and copied 32 bytes at a time when they
+// fit (the buffer keeps slack for the over-copy).
 struct CsvToXmlConverter::Batch {
-  pugi::xml_document doc;
-  pugi::xml_node row;
-  std::vector<pugi::xml_node> cells;
-  std::string text;
+  struct Tag {
+    char bytes[kTagBytes] = {};
+    size_t size = 0;
+    std::string long_bytes;  // when size > kTagBytes
+  };
+  struct Column {
+    Tag open;   // \t\t<name>
+    Tag close;  // </name>\n
+    Tag empty;  // \t\t<name />\n
+  };
+
+  static Tag MakeTag(std::string bytes) {
+    Tag t;
+    t.size = bytes.size();
+    if (t.size <= kTagBytes) {
+      std::memcpy(t.bytes, bytes.data(), t.size);
+    } else {
+      t.long_bytes = std::move(bytes);
+    }
+    return t;
+  }
+
+  static char* Put(char* w, const Tag& t) {
+    if (t.size <= kTagBytes) {
+      std::memcpy(w, t.bytes, kTagBytes);
+    } else {
+      std::memcpy(w, t.long_bytes.data(), t.size);
+    }
+    return w + t.size;
+  }
+
+  // Makes room for `n` more bytes (plus the over-copy slack).
+  void Reserve(size_t n) {
+    if (size + n + kTagBytes <= capacity) return;
+    capacity = std::max(2 * capacity, size + n + kTagBytes);
+    auto bigger = std::make_unique<char[]>(capacity);
+    if (size > 0) std::memcpy(bigger.get(), buf.get(), size);
+    buf = std::move(bigger);
+  }
+
+  std::vector<Column> columns;
+  size_t fixed_row_bytes = 0;  // a row's bytes without its text
+  std::unique_ptr<char[]> buf;
+  size_t size = 0;
+  size_t capacity = 0;
+  const csv_internal::ScanOps* scan = &csv_internal::BestScan();
 };
 
 namespace {
 constexpr size_t kFlushBytes = 256 << 10;
+constexpr absl::string_view kRowOpen = "\t<Row>\n";
+constexpr absl::string_view kRowClose = "\t</Row>\n";
+// Longer records take the general path (the fast one reserves room for the
+// worst case up front).
+constexpr size_t kMaxFastRecord = 4096;
+
+// Writes one field's element at `w`: `<name />` when empty, else the open
+// tag, the escaped text and the close tag. `slack`: 16 bytes past the text
+// may be read.
+template <typename Column, typename Put>
+char* PutField(char* w, const Column& c, absl::string_view text, bool slack,
+               Put put, const csv_internal::ScanOps& scan) {
+  if (text.empty()) return put(w, c.empty);
+  w = put(w, c.open);
+  char* plain =
+      slack
+          ? csv_internal::CopyPlainXmlTextWithSlack(w, text.data(), text.size())
+          : csv_internal::CopyPlainXmlText(w, text.data(), text.size());
+  w = plain != nullptr ? plain : EscapeSpecials(w, text, scan);
+  return put(w, c.close);
+}
 }  // namespace
+
+// The parser's fast path (csv_parser.h): whole records of exactly the
+// header's field count, unquoted, LF-ended, converted straight from the
+// input bytes, with no field list in between. Anything else is left to the
+// general path, which gives the same bytes (and the errors).
+class CsvToXmlConverter::FastRows : public CsvParser::FastPath {
+ public:
+  explicit FastRows(CsvToXmlConverter* c) : c_(*c) {}
+
+  absl::Status Consume(const char* p, const char* end, size_t* used,
+                       int64_t* records) override {
+    const char* const start = p;
+    Batch& b = *c_.batch_;
+    const size_t ncols = b.columns.size();
+    while (p < end) {
+      const char* limit = std::min(end, p + kMaxFastRecord);
+      b.Reserve(b.fixed_row_bytes + 5 * static_cast<size_t>(limit - p));
+      char* w = b.buf.get() + b.size;
+      std::memcpy(w, kRowOpen.data(), kRowOpen.size());
+      w += kRowOpen.size();
+      const char* r = p;
+      size_t i = 0;
+      for (; i < ncols; ++i) {
+        const char* q = csv_internal::FindFieldEnd(r, limit);
+        if (q == limit || *q != (i + 1 < ncols ? ',' : '\n')) break;
+        if (i == 0 && q == r && ncols == 1) break;  // an empty line
+        w = PutField(w, b.columns[i], absl::string_view(r, q - r),
+                     end - q >= 16, Batch::Put, *b.scan);
+        r = q + 1;
+      }
+      if (i < ncols) break;  // not a simple record: b.size is unchanged
+      std::memcpy(w, kRowClose.data(), kRowClose.size());
+      w += kRowClose.size();
+      b.size = static_cast<size_t>(w - b.buf.get());
+      ++c_.rows_;
+      ++*records;
+      p = r;
+      if (b.size >= kFlushBytes) {
+        if (absl::Status s = c_.FlushRows(); !s.ok()) return s;
+      }
+    }
+    *used = static_cast<size_t>(p - start);
+    return absl::OkStatus();
+  }
+
+ private:
+  CsvToXmlConverter& c_;
+};
 
 CsvToXmlConverter::CsvToXmlConverter(std::string source, Sink sink,
                                      CsvToXmlOptions options)
@@ -144,20 +273,33 @@ CsvToXmlConverter::~CsvToXmlConverter() = default;
 
 absl::Status CsvToXmlConverter::Feed(absl::string_view chunk) {
   return parser_.Feed(
-      chunk, [this](absl::Span<const std::string> fields, int64_t line) {
+      chunk, [this](absl::Span<const absl::string_view> fields, int64_t line) {
         return OnRecord(fields, line);
       });
 }
 
-absl::Status CsvToXmlConverter::OnRecord(absl::Span<const std::string> fields,
-                                         int64_t line) {
+void CsvToXmlConverter::StartDocument(
+    absl::Span<const absl::string_view> headers) {
+  have_header_ = true;
+  names_ =
+      XmlElementNames(std::vector<std::string>(headers.begin(), headers.end()));
+  Batch& b = *batch_;
+  b.fixed_row_bytes = kRowOpen.size() + kRowClose.size();
+  for (const std::string& name : names_) {
+    b.columns.push_back({Batch::MakeTag(absl::StrCat("\t\t<", name, ">")),
+                         Batch::MakeTag(absl::StrCat("</", name, ">\n")),
+                         Batch::MakeTag(absl::StrCat("\t\t<", name, " />\n"))});
+    const Batch::Column& c = b.columns.back();
+    b.fixed_row_bytes += c.open.size + c.close.size + kTagBytes;
+  }
+  fast_rows_ = std::make_unique<FastRows>(this);
+  parser_.set_fast_path(fast_rows_.get());
+}
+
+absl::Status CsvToXmlConverter::OnRecord(
+    absl::Span<const absl::string_view> fields, int64_t line) {
   if (!have_header_) {
-    have_header_ = true;
-    names_ = XmlElementNames(fields);
-    batch_->row = batch_->doc.append_child("Row");
-    for (const std::string& name : names_) {
-      batch_->cells.push_back(batch_->row.append_child(name.c_str()));
-    }
+    StartDocument(fields);
     return sink_(kProlog);
   }
   if (fields.size() != names_.size()) {
@@ -171,32 +313,38 @@ absl::Status CsvToXmlConverter::OnRecord(absl::Span<const std::string> fields,
                                         : ""));
     }
   }
-  for (size_t i = 0; i < names_.size(); ++i) {
-    pugi::xml_node cell = batch_->cells[i];
-    if (i < fields.size() && !fields[i].empty()) {
-      cell.text().set(fields[i].data(), fields[i].size());
-    } else if (cell.first_child()) {
-      cell.remove_children();  // an empty element prints as <name />
-    }
+  Batch& b = *batch_;
+  size_t text = 0;
+  for (absl::string_view f : fields) text += f.size();
+  b.Reserve(b.fixed_row_bytes + 5 * text);
+  char* w = b.buf.get() + b.size;
+  const bool slack = parser_.views_have_slack();
+  std::memcpy(w, kRowOpen.data(), kRowOpen.size());
+  w += kRowOpen.size();
+  for (size_t i = 0; i < b.columns.size(); ++i) {
+    w = PutField(w, b.columns[i],
+                 i < fields.size() ? fields[i] : absl::string_view(), slack,
+                 Batch::Put, *b.scan);
   }
-  StringWriter writer(&batch_->text);
-  batch_->row.print(writer, "\t", pugi::format_indent, pugi::encoding_utf8,
-                    /*depth=*/1);
+  std::memcpy(w, kRowClose.data(), kRowClose.size());
+  w += kRowClose.size();
+  b.size = static_cast<size_t>(w - b.buf.get());
   ++rows_;
-  if (batch_->text.size() >= kFlushBytes) return FlushRows();
+  if (b.size >= kFlushBytes) return FlushRows();
   return absl::OkStatus();
 }
 
 absl::Status CsvToXmlConverter::FlushRows() {
-  if (batch_->text.empty()) return absl::OkStatus();
-  absl::Status s = sink_(batch_->text);
-  batch_->text.clear();
+  Batch& b = *batch_;
+  if (b.size == 0) return absl::OkStatus();
+  absl::Status s = sink_(absl::string_view(b.buf.get(), b.size));
+  b.size = 0;
   return s;
 }
 
 absl::Status CsvToXmlConverter::Finish() {
   absl::Status s =
-      parser_.Finish([this](absl::Span<const std::string> fields,
+      parser_.Finish([this](absl::Span<const absl::string_view> fields,
                             int64_t line) { return OnRecord(fields, line); });
   if (!s.ok()) return s;
   if (!have_header_) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/csv_to_xml_reference.h"
 #include "pugixml.hpp"
 #include "tools/fuzzing/check.h"
 
@@ -82,10 +83,36 @@ std::string XmlLineEnds(absl::string_view v) {
 
 }  // namespace
 
+// The converter fed in chunks of `n` bytes, each a copy of its own.
+absl::StatusOr<std::string> ConvertInChunks(absl::string_view csv, size_t n) {
+  std::string out;
+  concurrency::pipeline::CsvToXmlConverter c("fuzz",
+                                             [&out](absl::string_view b) {
+                                               out.append(b.data(), b.size());
+                                               return absl::OkStatus();
+                                             });
+  for (; !csv.empty(); csv.remove_prefix(std::min(n, csv.size()))) {
+    const std::string chunk(csv.substr(0, n));
+    if (absl::Status s = c.Feed(chunk); !s.ok()) return s;
+  }
+  if (absl::Status s = c.Finish(); !s.ok()) return s;
+  return out;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view csv(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<std::string> xml =
       concurrency::pipeline::CsvToXml(csv, "fuzz");
+  // Byte-identical to pugixml's serialization of the same document, or the
+  // same error; and the same bytes whatever the chunking.
+  absl::StatusOr<std::string> reference =
+      concurrency::pipeline::CsvToXmlWithPugixml(csv, "fuzz");
+  FUZZ_CHECK(xml.ok() == reference.ok());
+  FUZZ_CHECK(xml.ok() ? *xml == *reference
+                      : xml.status() == reference.status());
+  absl::StatusOr<std::string> chunked = ConvertInChunks(csv, 1 + size % 13);
+  FUZZ_CHECK(chunked.ok() == xml.ok());
+  FUZZ_CHECK(!xml.ok() || *chunked == *xml);
   if (!xml.ok()) {
     FUZZ_CHECK(absl::StrContains(xml.status().message(), "fuzz"));
     return 0;

@@ -387,8 +387,9 @@ absl::Status ValidatePipelineOptions(const PipelineOptions& o) {
           absl::StrCat(b.name, " must be >= ", b.min, ", not ", b.value));
     }
   }
-  if (o.gzip_level < 0 || o.gzip_level > 9) {
-    return absl::InvalidArgumentError("gzip_level must be in [0, 9]");
+  if (o.gzip_level < 0 || o.gzip_level > 12) {
+    return absl::InvalidArgumentError(
+        "gzip_level must be in [0, 12] (libdeflate's levels)");
   }
   if (o.shard.count < 1 || o.shard.index < 0 ||
       o.shard.index >= o.shard.count) {

@@ -1,6 +1,7 @@
 #include "concurrency/pipeline/tar_gz.h"
 
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -9,13 +10,17 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "concurrency/io/posix_error.h"
+#include "concurrency/io/read_write.h"
+#include "concurrency/io/scoped_fd.h"
 
 namespace concurrency::pipeline {
 namespace {
@@ -65,42 +70,83 @@ absl::StatusOr<uint64_t> ParseOctal(absl::string_view field) {
 
 }  // namespace
 
-struct TarGzWriter::Zlib {
-  z_stream stream{};
-  bool initialized = false;
-  ~Zlib() {
-    if (initialized) deflateEnd(&stream);
+namespace {
+
+struct CompressorDeleter {
+  void operator()(libdeflate_compressor* c) const {
+    libdeflate_free_compressor(c);
   }
+};
+
+// One block as one gzip member. The gzip header libdeflate writes has no
+// name and a zero mtime, so the same members give the same bytes.
+absl::StatusOr<std::string> CompressBlock(const char* data, size_t size,
+                                          int level) {
+  std::unique_ptr<libdeflate_compressor, CompressorDeleter> c(
+      libdeflate_alloc_compressor(level));
+  if (c == nullptr) {
+    return absl::ResourceExhaustedError("libdeflate_alloc_compressor failed");
+  }
+  std::string out(libdeflate_gzip_compress_bound(c.get(), size), '\0');
+  const size_t n =
+      libdeflate_gzip_compress(c.get(), data, size, out.data(), out.size());
+  if (n == 0) return absl::InternalError("libdeflate_gzip_compress failed");
+  out.resize(n);
+  return out;
+}
+
+}  // namespace
+
+// A block being compressed, or compressed, waiting for its turn in the file.
+struct TarGzWriter::Pending {
+  std::unique_ptr<char[]> data;
+  size_t size = 0;
+  absl::Notification done;
+  absl::StatusOr<std::string> gz;  // written before `done` is notified
 };
 
 absl::StatusOr<std::unique_ptr<TarGzWriter>> TarGzWriter::Create(
     std::string path, TarGzOptions options) {
-  if (options.level < 0 || options.level > 9) {
+  if (options.level < 0 || options.level > 12) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: gzip level %d is not in [0, 9]", path, options.level));
+        "%s: gzip level %d is not in [0, 12] (libdeflate's levels)", path,
+        options.level));
+  }
+  if (options.block_bytes < kBlock || options.threads < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: block_bytes %d must be at least %d and threads %d not negative",
+        path, options.block_bytes, kBlock, options.threads));
   }
   absl::StatusOr<std::unique_ptr<io::AtomicFile>> file =
       io::AtomicFile::Create(std::move(path), options.mode);
   if (!file.ok()) return file.status();
-  auto writer = std::unique_ptr<TarGzWriter>(
-      new TarGzWriter(std::move(*file), options.level));
-  if (!writer->z_->initialized) {
-    return absl::InternalError(
-        absl::StrCat(writer->path(), ": zlib deflateInit2 failed"));
+  return std::unique_ptr<TarGzWriter>(
+      new TarGzWriter(std::move(*file), options));
+}
+
+TarGzWriter::TarGzWriter(std::unique_ptr<io::AtomicFile> file,
+                         TarGzOptions options)
+    : options_(options),
+      file_(std::move(file)),
+      block_(std::make_unique<char[]>(options.block_bytes)) {
+  int threads = options.threads;
+  if (threads == 0) {
+    threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
-  return writer;
+  if (threads > 1) {
+    pool_ = std::make_unique<ThreadPool>(threads, "targz");
+    // Enough blocks in flight to keep every thread busy while the oldest is
+    // written.
+    max_pending_ = 2 * static_cast<size_t>(threads);
+  }
 }
 
-TarGzWriter::TarGzWriter(std::unique_ptr<io::AtomicFile> file, int level)
-    : file_(std::move(file)), z_(std::make_unique<Zlib>()) {
-  // windowBits 15 + 16: a gzip wrapper with a zero mtime, so the same members
-  // give the same bytes.
-  z_->initialized = deflateInit2(&z_->stream, level, Z_DEFLATED, 15 + 16, 8,
-                                 Z_DEFAULT_STRATEGY) == Z_OK;
-  out_.resize(256 << 10);
+// Waits for the compressors before the blocks they read go away.
+TarGzWriter::~TarGzWriter() {
+  for (const std::unique_ptr<Pending>& p : pending_)
+    p->done.WaitForNotification();
 }
-
-TarGzWriter::~TarGzWriter() = default;
 
 absl::Status TarGzWriter::Fail(absl::Status status) {
   failed_ = true;
@@ -108,39 +154,59 @@ absl::Status TarGzWriter::Fail(absl::Status status) {
   return status;
 }
 
-absl::Status TarGzWriter::Deflate(absl::string_view bytes, int flush) {
-  z_stream& s = z_->stream;
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  s.avail_in = static_cast<uInt>(bytes.size());
-  int rc;
-  do {
-    s.next_out = reinterpret_cast<Bytef*>(out_.data());
-    s.avail_out = static_cast<uInt>(out_.size());
-    rc = deflate(&s, flush);
-    if (rc == Z_STREAM_ERROR) {
-      return Fail(
-          absl::InternalError(absl::StrCat(path(), ": zlib deflate failed")));
-    }
-    size_t have = out_.size() - s.avail_out;
-    if (have > 0) {
-      if (absl::Status st = file_->Append(absl::string_view(out_.data(), have));
-          !st.ok()) {
-        return Fail(st);
-      }
-    }
-  } while (s.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+absl::Status TarGzWriter::WriteOldest() {
+  std::unique_ptr<Pending> p = std::move(pending_.front());
+  pending_.pop_front();
+  p->done.WaitForNotification();
+  if (!p->gz.ok()) {
+    return Fail(
+        absl::Status(p->gz.status().code(),
+                     absl::StrCat(path(), ": ", p->gz.status().message())));
+  }
+  if (absl::Status s = file_->Append(*p->gz); !s.ok()) return Fail(s);
+  return absl::OkStatus();
+}
+
+absl::Status TarGzWriter::SubmitBlock() {
+  if (block_used_ == 0) return absl::OkStatus();
+  auto p = std::make_unique<Pending>();
+  p->data =
+      std::exchange(block_, std::make_unique<char[]>(options_.block_bytes));
+  p->size = std::exchange(block_used_, 0);
+  Pending* raw = p.get();
+  const int level = options_.level;
+  auto compress = [raw, level] {
+    raw->gz = CompressBlock(raw->data.get(), raw->size, level);
+    raw->data.reset();
+    raw->done.Notify();
+  };
+  pending_.push_back(std::move(p));
+  if (pool_ == nullptr || !pool_->Schedule(compress).ok()) compress();
+  while (pending_.size() > max_pending_ ||
+         (!pending_.empty() && pending_.front()->done.HasBeenNotified())) {
+    if (absl::Status s = WriteOldest(); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
 absl::Status TarGzWriter::Write(absl::string_view bytes) {
-  // Feed at most 1 GiB per call: avail_in is 32-bit.
   while (!bytes.empty()) {
-    absl::string_view part = bytes.substr(0, size_t{1} << 30);
-    if (absl::Status s = Deflate(part, Z_NO_FLUSH); !s.ok()) return s;
-    tar_bytes_ += part.size();
-    bytes.remove_prefix(part.size());
+    const size_t n = std::min(bytes.size(), options_.block_bytes - block_used_);
+    std::memcpy(block_.get() + block_used_, bytes.data(), n);
+    block_used_ += n;
+    tar_bytes_ += n;
+    bytes.remove_prefix(n);
+    if (block_used_ == options_.block_bytes) {
+      if (absl::Status s = SubmitBlock(); !s.ok()) return s;
+    }
   }
   return absl::OkStatus();
+}
+
+absl::Status TarGzWriter::WritePadding(uint64_t size) {
+  static constexpr char kZeros[kBlock] = {};
+  const size_t pad = (kBlock - size % kBlock) % kBlock;
+  return Write(absl::string_view(kZeros, pad));
 }
 
 absl::Status TarGzWriter::WriteHeader(absl::string_view name, uint64_t size,
@@ -165,9 +231,9 @@ absl::Status TarGzWriter::WriteHeader(absl::string_view name, uint64_t size,
   return Write(absl::string_view(h, kBlock));
 }
 
-absl::Status TarGzWriter::AddMember(absl::string_view name,
-                                    absl::string_view data, absl::Time mtime,
-                                    uint32_t mode) {
+// The member's header, after a pax header when the name or size needs one.
+absl::Status TarGzWriter::WriteHeaders(absl::string_view name, uint64_t size,
+                                       int64_t mtime, uint32_t mode) {
   if (failed_) {
     return absl::FailedPreconditionError(
         absl::StrCat(path(), ": archive already failed"));
@@ -176,47 +242,80 @@ absl::Status TarGzWriter::AddMember(absl::string_view name,
     return absl::InvalidArgumentError(
         absl::StrCat(path(), ": empty member name"));
   }
-  int64_t secs = absl::ToUnixSeconds(mtime);
-  if (name.size() > kNameLen || data.size() > kUstarMaxSize) {
+  if (name.size() > kNameLen || size > kUstarMaxSize) {
     std::string pax;
     if (name.size() > kNameLen) pax += PaxRecord("path", name);
-    if (data.size() > kUstarMaxSize)
-      pax += PaxRecord("size", absl::StrCat(data.size()));
+    if (size > kUstarMaxSize) pax += PaxRecord("size", absl::StrCat(size));
     std::string pax_name = absl::StrCat(
         "PaxHeaders/", name.substr(name.size() > 80 ? name.size() - 80 : 0));
-    if (absl::Status s = WriteHeader(pax_name, pax.size(), secs, 0644, 'x');
+    if (absl::Status s = WriteHeader(pax_name, pax.size(), mtime, 0644, 'x');
         !s.ok()) {
       return s;
     }
-    pax.resize((pax.size() + kBlock - 1) / kBlock * kBlock, '\0');
     if (absl::Status s = Write(pax); !s.ok()) return s;
+    if (absl::Status s = WritePadding(pax.size()); !s.ok()) return s;
   }
-  if (absl::Status s = WriteHeader(name, data.size(), secs, mode, '0');
+  return WriteHeader(name, size, mtime, mode, '0');
+}
+
+absl::Status TarGzWriter::AddMember(absl::string_view name,
+                                    absl::string_view data, absl::Time mtime,
+                                    uint32_t mode) {
+  if (absl::Status s =
+          WriteHeaders(name, data.size(), absl::ToUnixSeconds(mtime), mode);
       !s.ok()) {
     return s;
   }
   if (absl::Status s = Write(data); !s.ok()) return s;
-  size_t pad = (kBlock - data.size() % kBlock) % kBlock;
-  if (absl::Status s = Write(std::string(pad, '\0')); !s.ok()) return s;
+  if (absl::Status s = WritePadding(data.size()); !s.ok()) return s;
   ++members_;
   return absl::OkStatus();
 }
 
+// Reads the file straight into the current block, a block at a time.
 absl::Status TarGzWriter::AddFile(const std::string& file_path,
                                   absl::string_view name) {
+  io::ScopedFd fd(open(file_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return io::PosixError(
+        absl::StrCat(path(), ": open member source ", file_path), errno);
+  }
   struct stat st;
-  if (stat(file_path.c_str(), &st) != 0) {
+  if (fstat(fd.get(), &st) != 0) {
     return io::PosixError(
         absl::StrCat(path(), ": stat member source ", file_path), errno);
   }
-  absl::StatusOr<std::string> data = io::ReadFileToString(file_path);
-  if (!data.ok()) return data.status();
-  if (data->size() != static_cast<uint64_t>(st.st_size)) {
-    return absl::AbortedError(absl::StrCat(
-        path(), ": ", file_path, " changed size while being archived"));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (absl::Status s =
+          WriteHeaders(name, size, st.st_mtime, st.st_mode & 07777);
+      !s.ok()) {
+    return s;
   }
-  return AddMember(name, *data, absl::FromUnixSeconds(st.st_mtime),
-                   st.st_mode & 07777);
+  const std::string context = absl::StrCat(path(), ": read ", file_path);
+  uint64_t left = size;
+  while (left > 0) {
+    const size_t room = options_.block_bytes - block_used_;
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(room, left));
+    absl::StatusOr<size_t> n =
+        io::ReadFull(fd.get(), block_.get() + block_used_, want, context);
+    if (!n.ok()) return Fail(n.status());
+    if (*n < want) break;  // the file shrank
+    block_used_ += want;
+    tar_bytes_ += want;
+    left -= want;
+    if (block_used_ == options_.block_bytes) {
+      if (absl::Status s = SubmitBlock(); !s.ok()) return s;
+    }
+  }
+  char probe;
+  absl::StatusOr<size_t> extra = io::ReadFull(fd.get(), &probe, 1, context);
+  if (left > 0 || !extra.ok() || *extra != 0) {
+    return Fail(absl::AbortedError(absl::StrCat(
+        path(), ": ", file_path, " changed size while being archived")));
+  }
+  if (absl::Status s = WritePadding(size); !s.ok()) return s;
+  ++members_;
+  return absl::OkStatus();
 }
 
 absl::Status TarGzWriter::Commit() {
@@ -234,7 +333,10 @@ absl::Status TarGzWriter::Commit() {
   if (absl::Status s = Write(std::string(end - tar_bytes_, '\0')); !s.ok()) {
     return s;
   }
-  if (absl::Status s = Deflate("", Z_FINISH); !s.ok()) return s;
+  if (absl::Status s = SubmitBlock(); !s.ok()) return s;
+  while (!pending_.empty()) {
+    if (absl::Status s = WriteOldest(); !s.ok()) return s;
+  }
   if (absl::Status s = file_->Commit(); !s.ok()) {
     failed_ = true;
     return s;

@@ -26,6 +26,7 @@ def cc_fuzz_target(name, srcs, deps = [], corpus = None, size = "small"):
     )
     native.cc_binary(
         name = name,
+        testonly = True,  # a test tool: it may use test-only references
         srcs = srcs,
         copts = COPTS,
         linkopts = select({

@@ -5,12 +5,16 @@
 //
 // 1. Converter: a --csv_mb MB price CSV (the anchors' prices_gen rows) to
 //    XML. C++ `CsvFileToXmlFile` (streaming, atomic, fsync) and the
-//    converter alone into memory, against the Python seed's `csv_to_xml` on
-//    the same file read into a StringIO, as the anchors measure it.
+//    converter alone into memory (also in cycles per byte), against the
+//    Python seed's `csv_to_xml` on the same file read into a StringIO, as
+//    the anchors measure it, and against the machine's limit: a memcpy of
+//    the XML's bytes.
 // 2. Tarrer: --tar_files XML files of 2600 rows (~1 MB each) into one .tgz.
-//    C++ `TarGzWriter` (fsync included) at gzip level 6 against `tar czf`
-//    (gzip -6), and at level 9 against `tar` with gzip -9 and the Python
-//    seed's `tar_xml` (tarfile's default level is 9).
+//    C++ `TarGzWriter` (fsync included) and the `targz` command at level 6
+//    against `tar czf` (gzip -6), `tar | pigz -p2 -6` and
+//    `tar | libdeflate-gzip -6`, with the sizes; at level 9 against `tar`
+//    with gzip -9 and the Python seed's `tar_xml` (tarfile's level is 9).
+// --plot_data=FILE appends every MB/s figure to FILE for plot_benchmark.sh.
 // 3. End to end: --pages pages of --page_size rows from a loopback price feed
 //    adding --delay per response (the C++ feed, without auth, serving both):
 //    the `pipeline` binary (a process, like Python's) at its default flags
@@ -24,13 +28,16 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -51,6 +58,7 @@
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/internal/csv_scan.h"
 #include "concurrency/pipeline/prices.h"
 #include "concurrency/pipeline/tar_gz.h"
 
@@ -68,6 +76,8 @@ ABSL_FLAG(int, python_reps, 1, "Python runs per figure (median).");
 ABSL_FLAG(std::string, python_dir, "",
           "The Python anchors (default: ../shared/anchors/python from the "
           "workspace).");
+ABSL_FLAG(std::string, plot_data, "",
+          "Append each MB/s figure to this file (for plot_benchmark.sh).");
 ABSL_FLAG(std::string, work_dir, "",
           "Scratch directory (default: a new one under /tmp).");
 
@@ -133,6 +143,18 @@ std::string Ratio(double base, double ours) {
   return absl::StrFormat("%.1fx", base / ours);
 }
 
+volatile char benchmark_sink;
+
+// --plot_data: "section<TAB>label<TAB>MB/s" lines for plot_benchmark.sh.
+void Plot(const char* section, const std::string& label, double mb_per_s) {
+  const std::string path = absl::GetFlag(FLAGS_plot_data);
+  if (path.empty() || mb_per_s <= 0) return;
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return;
+  std::fprintf(f, "%s\t%s\t%.1f\n", section, label.c_str(), mb_per_s);
+  std::fclose(f);
+}
+
 // What every section needs.
 struct Bench {
   std::string work;  // scratch directory
@@ -141,6 +163,7 @@ struct Bench {
   int reps = 1;
   int py_reps = 1;
   std::string pipeline;  // the pipeline binary
+  std::string targz;     // the targz binary
 };
 
 void ConverterSection(const Bench& b) {
@@ -169,7 +192,8 @@ void ConverterSection(const Bench& b) {
     }
     if (auto s = (*file)->Commit(); !s.ok()) Die(s);
   }
-  std::vector<double> to_file, to_file_nosync, to_memory;
+  std::vector<double> to_file, to_file_nosync, to_memory, cycles, memcpy_s;
+  int64_t xml_bytes = 0;
   for (int i = 0; i < reps; ++i) {
     std::string xml = work + "/out.xml";
     unlink(xml.c_str());
@@ -187,18 +211,32 @@ void ConverterSection(const Bench& b) {
     }));
     absl::StatusOr<std::string> text = ReadFileToString(csv);
     if (!text.ok()) Die(text.status());
+    uint64_t tsc = 0;
     to_memory.push_back(Time([&] {
-      int64_t n = 0;
+      const uint64_t t0 = __rdtsc();
       concurrency::pipeline::CsvToXmlConverter c(
-          "bench", [&n](absl::string_view b) {
-            n += static_cast<int64_t>(b.size());
+          "bench", [&xml_bytes](absl::string_view b) {
+            xml_bytes += static_cast<int64_t>(b.size());
             return absl::OkStatus();
           });
+      xml_bytes = 0;
       if (auto s = c.Feed(*text); !s.ok()) Die(s);
       if (auto s = c.Finish(); !s.ok()) Die(s);
+      tsc = __rdtsc() - t0;
     }));
+    cycles.push_back(static_cast<double>(tsc) / static_cast<double>(csv_bytes));
   }
   long cpp_rss_mb = PeakRssKb() / 1024;
+  {
+    // The machine's limit beside it: copying the output's bytes once.
+    std::string from(static_cast<size_t>(xml_bytes), 'x'), to(from.size(), ' ');
+    for (int i = 0; i < reps; ++i) {
+      memcpy_s.push_back(Time([&] {
+        std::memcpy(to.data(), from.data(), from.size());
+        benchmark_sink = to[to.size() / 2];
+      }));
+    }
+  }
   std::vector<double> py_convert;
   for (int i = 0; have_py && i < py_reps; ++i) {
     py_convert.push_back(Shell(
@@ -226,7 +264,22 @@ void ConverterSection(const Bench& b) {
   row("C++ CsvFileToXmlFile, no fsync (as Python)", Median(to_file_nosync),
       py_c);
   row("C++ CsvToXmlConverter (memory to memory)", Median(to_memory), py_c);
+  const double copy = Median(memcpy_s);
+  std::printf("   %-44s %8.3f %10.1f %10s\n",
+              "memcpy of the XML's bytes (the limit)*", copy,
+              copy > 0 ? mb / copy : 0, "");
+  std::printf(
+      "   * MB of CSV per second at which copying the XML alone would run.\n"
+      "   converter: %.2f cycles per CSV byte (TSC), %.1f MB of XML, "
+      "scans: %s; memcpy of that XML is %.1fx faster\n",
+      Median(cycles), static_cast<double>(xml_bytes) / 1e6,
+      concurrency::pipeline::csv_internal::BestScan().name,
+      copy > 0 ? Median(to_memory) / copy : 0);
   std::printf("   C++ peak RSS of this process so far: %ld MB\n\n", cpp_rss_mb);
+  Plot("convert", "Python csv_to_xml", have_py ? mb / py_c : 0);
+  Plot("convert", "C++ file to file, fsync", mb / Median(to_file));
+  Plot("convert", "C++ memory to memory", mb / Median(to_memory));
+  Plot("convert", "memcpy of the output", copy > 0 ? mb / copy : 0);
 }
 
 void TarSection(const Bench& b) {
@@ -239,7 +292,9 @@ void TarSection(const Bench& b) {
   const std::string src = work + "/xml";
   if (auto s = concurrency::io::MakeDirs(src); !s.ok()) Die(s);
   int64_t xml_bytes = 0;
+  std::string members;  // data1.xml data2.xml ...
   for (int i = 1; i <= nfiles; ++i) {
+    members += absl::StrCat(" data", i, ".xml");
     absl::StatusOr<std::string> x = concurrency::pipeline::CsvToXml(
         concurrency::pipeline::PricePageCsv(i, 2600), "bench");
     if (!x.ok()) Die(x.status());
@@ -251,6 +306,7 @@ void TarSection(const Bench& b) {
       Die(s);
     }
   }
+  // Each contender writes `out`; returns seconds (fsync included for all).
   auto ours = [&](int level) {
     std::string out = absl::StrCat(work, "/ours", level, ".tgz");
     unlink(out.c_str());
@@ -265,18 +321,28 @@ void TarSection(const Bench& b) {
       if (auto s = (*w)->Commit(); !s.ok()) Die(s);
     });
   };
-  auto tar = [&](int level) {
-    std::string out = absl::StrCat(work, "/tar", level, ".tgz");
+  auto shell = [&](const std::string& name, const std::string& pipe) {
+    std::string out = absl::StrCat(work, "/", name, ".tgz");
+    unlink(out.c_str());
     return TimeShell(
-        absl::StrFormat("tar -C '%s' -I 'gzip -%d' -cf '%s' . && sync -f '%s'",
-                        src, level, out, out));
+        absl::StrFormat("cd '%s' && tar -cf - %s | %s > '%s' && sync -f '%s'",
+                        src, members, pipe, out, out));
   };
-  std::vector<double> ours6, ours9, tar6, tar9, py_tar;
+  auto targz = [&](int level) {
+    std::string out = absl::StrCat(work, "/targz", level, ".tgz");
+    unlink(out.c_str());
+    return TimeShell(absl::StrFormat("cd '%s' && '%s' --level=%d '%s' %s", src,
+                                     b.targz, level, out, members));
+  };
+  std::vector<double> ours6, ours9, tar6, tar9, pigz6, ldg6, targz6, py_tar;
   for (int i = 0; i < reps; ++i) {
     ours6.push_back(ours(6));
-    tar6.push_back(tar(6));
+    tar6.push_back(shell("tar6", "gzip -6"));
+    pigz6.push_back(shell("pigz6", "pigz -p2 -6"));
+    ldg6.push_back(shell("ldg6", "libdeflate-gzip -6 -c"));
+    targz6.push_back(targz(6));
     ours9.push_back(ours(9));
-    tar9.push_back(tar(9));
+    tar9.push_back(shell("tar9", "gzip -9"));
   }
   for (int i = 0; have_py && i < py_reps; ++i) {
     std::string dir = absl::StrCat(work, "/pytar", i);
@@ -287,22 +353,41 @@ void TarSection(const Bench& b) {
         "print(time.perf_counter() - t)'",
         dir, src, dir, dir, py)));
   }
+  auto size_of = [&](const std::string& name) {
+    struct stat st;
+    return stat(absl::StrCat(work, "/", name, ".tgz").c_str(), &st) == 0
+               ? static_cast<double>(st.st_size) / 1e6
+               : -1;
+  };
   const double xmb = static_cast<double>(xml_bytes) / 1e6;
   std::printf("2. %d XML files, %.1f MB, into one .tgz\n", nfiles, xmb);
-  std::printf("   %-44s %8s %10s %10s %12s\n", "", "seconds", "MB/s", "vs tar",
-              "vs Python");
-  auto trow = [&](const char* name, double s, double tar_s, double py_s) {
-    std::printf("   %-44s %8.3f %10.1f %10s %12s\n", name, s,
-                s > 0 ? xmb / s : 0, Ratio(tar_s, s).c_str(),
-                Ratio(py_s, s).c_str());
+  std::printf("   %-40s %8s %8s %8s %9s %9s %9s\n", "", "seconds", "MB/s",
+              "vs tar", "vs Python", "size MB", "vs tar");
+  const double t6 = Median(tar6), t9 = Median(tar9), pt = Median(py_tar);
+  auto trow = [&](const char* name, double secs, double tar_s, double py_s,
+                  const std::string& file, double tar_size) {
+    const double size = size_of(file);
+    std::printf("   %-40s %8.3f %8.1f %8s %9s %9.2f %8.1f%%\n", name, secs,
+                secs > 0 ? xmb / secs : 0, Ratio(tar_s, secs).c_str(),
+                Ratio(py_s, secs).c_str(), size,
+                tar_size > 0 ? 100 * size / tar_size : 0);
+    Plot("tar", name, secs > 0 ? xmb / secs : 0);
   };
-  double pt = Median(py_tar);
-  trow("tar czf (gzip -6)", Median(tar6), Median(tar6), -1);
-  trow("C++ TarGzWriter level 6", Median(ours6), Median(tar6), -1);
-  trow("tar with gzip -9", Median(tar9), Median(tar9), pt);
-  if (have_py)
-    trow("Python seed tar_xml (tarfile, level 9)", pt, Median(tar9), pt);
-  trow("C++ TarGzWriter level 9", Median(ours9), Median(tar9), pt);
+  const double s6 = size_of("tar6"), s9 = size_of("tar9");
+  trow("tar czf (gzip -6)", t6, t6, -1, "tar6", s6);
+  trow("tar | pigz -p2 -6", Median(pigz6), t6, -1, "pigz6", s6);
+  trow("tar | libdeflate-gzip -6", Median(ldg6), t6, -1, "ldg6", s6);
+  trow("C++ TarGzWriter level 6", Median(ours6), t6, -1, "ours6", s6);
+  trow("C++ targz --level=6 (the command)", Median(targz6), t6, -1, "targz6",
+       s6);
+  trow("tar with gzip -9", t9, t9, pt, "tar9", s9);
+  if (have_py) {
+    std::printf("   %-40s %8.3f %8.1f %8s %9s\n",
+                "Python seed tar_xml (tarfile, level 9)", pt,
+                pt > 0 ? xmb / pt : 0, Ratio(t9, pt).c_str(), "1.0x");
+    Plot("tar", "Python tar_xml (level 9)", pt > 0 ? xmb / pt : 0);
+  }
+  trow("C++ TarGzWriter level 9", Median(ours9), t9, pt, "ours9", s9);
   std::printf("\n");
 }
 
@@ -477,6 +562,13 @@ int main(int argc, char** argv) {
   }
   if (auto s = concurrency::io::MakeDirs(b.work); !s.ok()) Die(s);
   b.pipeline = concurrency::io::DirName(argv[0]) + "/pipeline";
+  {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    b.targz = (n > 0 ? concurrency::io::DirName(std::string(self, n))
+                     : concurrency::io::DirName(argv[0])) +
+              "/targz";
+  }
   std::printf("scratch: %s\n\n", b.work.c_str());
   const std::string sections = absl::GetFlag(FLAGS_sections);
   auto wanted = [&](absl::string_view name) {

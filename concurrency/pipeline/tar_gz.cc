@@ -79,20 +79,31 @@ struct CompressorDeleter {
 };
 
 // One block as one gzip member. The gzip header libdeflate writes has no
-// name and a zero mtime, so the same members give the same bytes.
+// name and a zero mtime, so the same members give the same bytes. Each
+// thread keeps its compressor and its output scratch: allocating them per
+// block (hundreds of KiB, zeroed) cost a quarter of the CPU time.
 absl::StatusOr<std::string> CompressBlock(const char* data, size_t size,
                                           int level) {
-  std::unique_ptr<libdeflate_compressor, CompressorDeleter> c(
-      libdeflate_alloc_compressor(level));
-  if (c == nullptr) {
-    return absl::ResourceExhaustedError("libdeflate_alloc_compressor failed");
+  thread_local std::unique_ptr<libdeflate_compressor, CompressorDeleter> c;
+  thread_local int c_level = -1;
+  thread_local std::unique_ptr<char[]> scratch;
+  thread_local size_t scratch_size = 0;
+  if (c == nullptr || c_level != level) {
+    c.reset(libdeflate_alloc_compressor(level));
+    c_level = level;
+    if (c == nullptr) {
+      return absl::ResourceExhaustedError("libdeflate_alloc_compressor failed");
+    }
   }
-  std::string out(libdeflate_gzip_compress_bound(c.get(), size), '\0');
+  const size_t bound = libdeflate_gzip_compress_bound(c.get(), size);
+  if (scratch_size < bound) {
+    scratch = std::make_unique_for_overwrite<char[]>(bound);
+    scratch_size = bound;
+  }
   const size_t n =
-      libdeflate_gzip_compress(c.get(), data, size, out.data(), out.size());
+      libdeflate_gzip_compress(c.get(), data, size, scratch.get(), bound);
   if (n == 0) return absl::InternalError("libdeflate_gzip_compress failed");
-  out.resize(n);
-  return out;
+  return std::string(scratch.get(), n);
 }
 
 }  // namespace
@@ -128,7 +139,7 @@ TarGzWriter::TarGzWriter(std::unique_ptr<io::AtomicFile> file,
                          TarGzOptions options)
     : options_(options),
       file_(std::move(file)),
-      block_(std::make_unique<char[]>(options.block_bytes)) {
+      block_(std::make_unique_for_overwrite<char[]>(options.block_bytes)) {
   int threads = options.threads;
   if (threads == 0) {
     threads =
@@ -170,8 +181,8 @@ absl::Status TarGzWriter::WriteOldest() {
 absl::Status TarGzWriter::SubmitBlock() {
   if (block_used_ == 0) return absl::OkStatus();
   auto p = std::make_unique<Pending>();
-  p->data =
-      std::exchange(block_, std::make_unique<char[]>(options_.block_bytes));
+  p->data = std::exchange(
+      block_, std::make_unique_for_overwrite<char[]>(options_.block_bytes));
   p->size = std::exchange(block_used_, 0);
   Pending* raw = p.get();
   const int level = options_.level;

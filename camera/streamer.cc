@@ -4,9 +4,13 @@
 
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "camera/mjpeg.h"
 #include "camera/thread_subscription.h"
@@ -81,27 +85,108 @@ Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
 Streamer::~Streamer() { Stop(); }
 
 void Streamer::Route() {
-  server_.Handle("GET", "/", [this](const http::HttpRequest&) {
-    http::HttpResponse r;
-    r.content_type = "text/html; charset=utf-8";
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    r.body = Page();
-    return r;
-  });
+  // mjpg-streamer's URLs are `/?action=...` on the page's own path, so `/`
+  // takes the socket and decides.
+  server_.HandleTakeover(
+      "GET", "/",
+      [this](const http::HttpRequest& request, io::ScopedFd socket) {
+        Root(request, std::move(socket));
+      });
   server_.HandleTakeover(
       "GET", "/stream",
       [this](const http::HttpRequest& request, io::ScopedFd socket) {
+        if (!Authorized(request)) {
+          (void)io::SendAll(socket.get(),
+                            http::SerializeResponse(Finish(Unauthorized()),
+                                                    http::Connection::kClose),
+                            "401 to a stream client");
+          return;
+        }
         Stream(std::move(socket), request.peer);
       });
-  server_.Handle("GET", "/snapshot.jpg",
-                 [this](const http::HttpRequest&) { return Snapshot(); });
-  server_.Handle("GET", "/stats", [this](const http::HttpRequest&) {
+  auto guarded = [this](std::function<http::HttpResponse()> f) {
+    return [this, f](const http::HttpRequest& request) {
+      return Finish(Authorized(request) ? f() : Unauthorized());
+    };
+  };
+  auto json = [](std::string body) {
     http::HttpResponse r;
     r.content_type = "application/json";
     r.headers.emplace_back("Cache-Control", "no-cache");
-    r.body = StatsJson();
+    r.body = std::move(body);
     return r;
-  });
+  };
+  for (const char* path : {"/snapshot", "/snapshot.jpg"}) {
+    server_.Handle("GET", path, guarded([this] { return Snapshot(); }));
+  }
+  server_.Handle("GET", "/stats",
+                 guarded([this, json] { return json(StatsJson()); }));
+  server_.Handle("GET", "/state",
+                 guarded([this, json] { return json(StateJson()); }));
+}
+
+bool Streamer::Authorized(const http::HttpRequest& request) const {
+  if (options_.user.empty()) return true;
+  absl::string_view header = request.Header("authorization");
+  std::string given;
+  if (!absl::ConsumePrefix(&header, "Basic ") ||
+      !absl::Base64Unescape(header, &given)) {
+    return false;
+  }
+  // Constant time in what is given: every byte of the expected string is
+  // compared, whatever the first difference.
+  const std::string expected =
+      absl::StrCat(options_.user, ":", options_.password);
+  unsigned diff = given.size() != expected.size();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const char g = i < given.size() ? given[i] : '\0';
+    diff |= static_cast<unsigned char>(g ^ expected[i]);
+  }
+  return diff == 0;
+}
+
+http::HttpResponse Streamer::Unauthorized() {
+  http::HttpResponse r = http::TextResponse(401, "authentication required");
+  r.headers.emplace_back("WWW-Authenticate",
+                         "Basic realm=\"camera\", charset=\"UTF-8\"");
+  return r;
+}
+
+http::HttpResponse Streamer::Finish(http::HttpResponse r) const {
+  if (!options_.allow_origin.empty()) {
+    r.headers.emplace_back("Access-Control-Allow-Origin",
+                           options_.allow_origin);
+  }
+  return r;
+}
+
+void Streamer::Root(const http::HttpRequest& request, io::ScopedFd socket) {
+  std::string action;
+  for (absl::string_view param : absl::StrSplit(request.query, '&')) {
+    if (absl::ConsumePrefix(&param, "action=")) action = std::string(param);
+  }
+  if (Authorized(request) && action == "stream") {
+    Stream(std::move(socket), request.peer);
+    return;
+  }
+  http::HttpResponse r;
+  if (!Authorized(request)) {
+    r = Unauthorized();
+  } else if (action == "snapshot") {
+    r = Snapshot();
+  } else if (action.empty()) {
+    r.content_type = "text/html; charset=utf-8";
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.body = Page();
+  } else {
+    r = http::TextResponse(404,
+                           absl::StrCat("unknown action '", action,
+                                        "' (stream and snapshot are served)"));
+  }
+  (void)io::SendAll(
+      socket.get(),
+      http::SerializeResponse(Finish(std::move(r)), http::Connection::kClose),
+      "response to /");
 }
 
 void Streamer::Stop() {
@@ -269,6 +354,30 @@ std::string Streamer::StatsJson() const {
       JsonString(source_->Describe()), width_, height_, fps, captured_.load(),
       clients_.size(), options_.max_clients, JsonString(last_error_),
       absl::StrJoin(streams, ", "));
+}
+
+std::string Streamer::StateJson() const {
+  absl::MutexLock l(&mu_);
+  double fps = 0;
+  if (recent_.size() >= 2) {
+    fps = static_cast<double>(recent_.size() - 1) /
+          absl::ToDoubleSeconds(recent_.back() - recent_.front());
+  }
+  std::vector<std::string> stat;
+  for (const auto& [id, c] : clients_) {
+    stat.push_back(absl::StrFormat(
+        "\"%d\": {\"peer\": %s, \"frames_sent\": %d, \"frames_skipped\": %d}",
+        id, JsonString(c.peer), c.sent, c.skipped));
+  }
+  return absl::StrFormat(
+      "{\"ok\": true, \"result\": {\"encoder\": {\"type\": \"CPU\", "
+      "\"quality\": %d}, \"source\": {\"resolution\": {\"width\": %d, "
+      "\"height\": %d}, \"online\": %s, \"desired_fps\": %g, "
+      "\"captured_fps\": %.1f}, \"stream\": {\"clients\": %d, "
+      "\"clients_stat\": {%s}}}}\n",
+      options_.jpeg_quality, width_, height_,
+      last_error_.empty() ? "true" : "false", options_.fps, fps,
+      clients_.size(), absl::StrJoin(stat, ", "));
 }
 
 bool Streamer::WaitForClients(int n, absl::Duration timeout) const {

@@ -71,6 +71,12 @@ struct StreamerOptions {
   absl::Duration header_timeout = absl::Seconds(5);
   absl::Duration send_timeout = absl::Seconds(10);
   Serving serving = Serving::kEventLoop;
+  // HTTP basic auth on every URL when `user` is set (compared in constant
+  // time; never logged).
+  std::string user;
+  std::string password;
+  // A CORS Access-Control-Allow-Origin value for every response, or none.
+  std::string allow_origin;
 };
 
 class Streamer {
@@ -100,6 +106,18 @@ class Streamer {
 
   Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options);
   void Route();
+  // Whether the request carries the configured credentials (or none are).
+  bool Authorized(const concurrency::http::HttpRequest& request) const;
+  // The 401 that asks for them.
+  static concurrency::http::HttpResponse Unauthorized();
+  // Adds what every response carries (CORS).
+  concurrency::http::HttpResponse Finish(
+      concurrency::http::HttpResponse r) const;
+  // `/`: the page, or mjpg-streamer's `?action=stream|snapshot`.
+  void Root(const concurrency::http::HttpRequest& request,
+            concurrency::io::ScopedFd socket);
+  // ustreamer's /state.
+  std::string StateJson() const ABSL_LOCKS_EXCLUDED(mu_);
   void CaptureLoop();
   // Publishes one captured frame, encoded; false if the source failed.
   bool CaptureOne(int64_t* number);

@@ -6,12 +6,18 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "camera/frame_source.h"
 #include "camera/streamer.h"
+#include "concurrency/io/file_util.h"
 
 ABSL_FLAG(std::string, source, "auto",
           "camera:N, file:PATH (looped), test (a generated pattern), or auto "
@@ -29,9 +35,58 @@ ABSL_FLAG(std::string, serving, "loop",
 ABSL_FLAG(absl::Duration, send_timeout, absl::Seconds(10),
           "A client that accepts no data for this long is dropped.");
 
+ABSL_FLAG(std::string, user, "",
+          "HTTP basic auth user (else --credentials_file, else "
+          "$STREAMER_USER); none: no auth.");
+ABSL_FLAG(std::string, password, "",
+          "HTTP basic auth password (visible in `ps`: prefer "
+          "--credentials_file or $STREAMER_PASSWORD).");
+ABSL_FLAG(std::string, credentials_file, "",
+          "File holding one line user:password.");
+ABSL_FLAG(std::string, allow_origin, "",
+          "Access-Control-Allow-Origin for every response (CORS), e.g. "
+          "https://dashboard.example or *.");
+
+namespace {
+
+// --user/--password, else the file's user:password, else the environment.
+absl::Status LoadCredentials(camera::StreamerOptions& options) {
+  options.user = absl::GetFlag(FLAGS_user);
+  options.password = absl::GetFlag(FLAGS_password);
+  const std::string file = absl::GetFlag(FLAGS_credentials_file);
+  if (options.user.empty() && !file.empty()) {
+    absl::StatusOr<std::string> text = concurrency::io::ReadFileToString(file);
+    if (!text.ok()) return text.status();
+    absl::string_view line = absl::StripTrailingAsciiWhitespace(*text);
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": expected one line user:password"));
+    }
+    options.user = std::string(line.substr(0, colon));
+    options.password = std::string(line.substr(colon + 1));
+  }
+  if (options.user.empty()) {
+    const char* user = std::getenv("STREAMER_USER");
+    const char* password = std::getenv("STREAMER_PASSWORD");
+    if (user != nullptr) options.user = user;
+    if (password != nullptr && options.password.empty()) {
+      options.password = password;
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "MJPEG over HTTP: GET / (a page), /stream, /snapshot.jpg, /stats.");
+      "MJPEG over HTTP: GET / (a page), /stream, /snapshot, /stats, and "
+      "mjpg-streamer's /?action=stream|snapshot and ustreamer's /state.");
   absl::ParseCommandLine(argc, argv);
 
   // SIGINT and SIGTERM are taken by sigwait below, in this thread only: block
@@ -67,6 +122,18 @@ int main(int argc, char** argv) {
   options.jpeg_quality = absl::GetFlag(FLAGS_quality);
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
   options.send_timeout = absl::GetFlag(FLAGS_send_timeout);
+  options.allow_origin = absl::GetFlag(FLAGS_allow_origin);
+  if (absl::Status s = LoadCredentials(options); !s.ok()) {
+    std::fprintf(stderr, "streamer: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  if (options.user.empty() && !IsLoopback(options.host)) {
+    std::fprintf(stderr,
+                 "streamer: WARNING: listening on %s without authentication: "
+                 "anyone who reaches this address can watch (set --user and "
+                 "a password, or --credentials_file)\n",
+                 options.host.c_str());
+  }
   if (absl::GetFlag(FLAGS_serving) == "threads") {
     options.serving = camera::Serving::kThreadPerStream;
   } else if (absl::GetFlag(FLAGS_serving) != "loop") {

@@ -33,7 +33,8 @@ using ::testing_util::IsOk;
 std::unique_ptr<Streamer> StartStreamer(
     Serving serving, int max_clients = 100,
     absl::Duration send_timeout = absl::Seconds(60), int width = 320,
-    int height = 240) {
+    int height = 240, const std::string& user = "",
+    const std::string& allow_origin = "") {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource("test", {.width = width, .height = height, .fps = 30});
   EXPECT_THAT(src.status(), IsOk());
@@ -43,6 +44,9 @@ std::unique_ptr<Streamer> StartStreamer(
   o.header_timeout = absl::Milliseconds(300);
   o.send_timeout = send_timeout;
   o.serving = serving;
+  o.user = user;
+  o.password = "s3cret";
+  o.allow_origin = allow_origin;
   absl::StatusOr<std::unique_ptr<Streamer>> s =
       Streamer::Start(*std::move(src), o);
   EXPECT_THAT(s.status(), IsOk());
@@ -328,6 +332,71 @@ TEST_P(StreamerTest, PagesErrorsAndLimits) {
   std::string stats = Get(s->port(), "GET /stats HTTP/1.1\r\n\r\n");
   EXPECT_THAT(stats, HasSubstr("\"source\": \"test pattern\""));
   EXPECT_THAT(stats, HasSubstr("\"width\": 320"));
+}
+
+// The URLs OctoPrint, Home Assistant and dashboards use for mjpg-streamer
+// (`/?action=stream`, `/?action=snapshot`) and ustreamer (`/stream`,
+// `/snapshot`, `/state`).
+TEST_P(StreamerTest, ServesMjpgStreamerAndUstreamerUrls) {
+  auto s = StartStreamer(GetParam());
+  for (const char* url : {"/?action=snapshot", "/snapshot"}) {
+    std::string snap =
+        Get(s->port(), absl::StrCat("GET ", url, " HTTP/1.1\r\n\r\n"));
+    ASSERT_THAT(snap, HasSubstr("Content-Type: image/jpeg")) << url;
+    std::string jpeg = snap.substr(snap.find("\r\n\r\n") + 4);
+    cv::Mat img = cv::imdecode(std::vector<uchar>(jpeg.begin(), jpeg.end()),
+                               cv::IMREAD_COLOR);
+    EXPECT_GT(ReadFrameNumber(img), 0) << url;
+  }
+  Client c(s->port());
+  c.Send("GET /?action=stream HTTP/1.1\r\n\r\n");
+  std::optional<std::string> head = c.ReadHead();
+  ASSERT_TRUE(head);
+  EXPECT_THAT(*head, HasSubstr("multipart/x-mixed-replace"));
+  ASSERT_TRUE(s->WaitForClients(1, absl::Seconds(30)));
+  std::string state = Get(s->port(), "GET /state HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(state, HasSubstr("\"ok\": true"));
+  EXPECT_THAT(state,
+              HasSubstr("\"resolution\": {\"width\": 320, \"height\": 240}"));
+  EXPECT_THAT(state, HasSubstr("\"clients\": 1"));
+  EXPECT_THAT(Get(s->port(), "GET /?action=nope HTTP/1.1\r\n\r\n"),
+              HasSubstr("404 Not Found"));
+}
+
+TEST_P(StreamerTest, BasicAuthGuardsEveryUrl) {
+  auto s = StartStreamer(GetParam(), 100, absl::Seconds(60), 320, 240, "me",
+                         "https://dash.example");
+  const std::string good =
+      "Authorization: Basic bWU6czNjcmV0\r\n";                      // me:s3cret
+  const std::string bad = "Authorization: Basic bWU6czNjcmVU\r\n";  // me:s3creT
+  for (const char* url :
+       {"/", "/?action=snapshot", "/?action=stream", "/stream", "/snapshot",
+        "/snapshot.jpg", "/stats", "/state"}) {
+    for (const std::string& auth : {std::string(), bad}) {
+      std::string r = Get(
+          s->port(), absl::StrCat("GET ", url, " HTTP/1.1\r\n", auth, "\r\n"));
+      EXPECT_THAT(r, HasSubstr("401 Unauthorized")) << url << auth;
+      EXPECT_THAT(r, HasSubstr("WWW-Authenticate: Basic realm=\"camera\""))
+          << url;
+      EXPECT_THAT(
+          r, HasSubstr("Access-Control-Allow-Origin: https://dash.example"))
+          << url;
+    }
+  }
+  for (const char* url :
+       {"/", "/?action=snapshot", "/snapshot", "/stats", "/state"}) {
+    std::string r = Get(
+        s->port(), absl::StrCat("GET ", url, " HTTP/1.1\r\n", good, "\r\n"));
+    EXPECT_THAT(r, HasSubstr("200 OK")) << url;
+    EXPECT_THAT(r,
+                HasSubstr("Access-Control-Allow-Origin: https://dash.example"))
+        << url;
+  }
+  Client c(s->port());
+  c.Send(absl::StrCat("GET /stream HTTP/1.1\r\n", good, "\r\n"));
+  std::optional<std::string> head = c.ReadHead();
+  ASSERT_TRUE(head);
+  EXPECT_THAT(*head, HasSubstr("200 OK"));
 }
 
 TEST_P(StreamerTest, StopEndsStreamsAndJoins) {

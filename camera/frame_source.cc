@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -74,9 +75,19 @@ class TestPatternSource : public FrameSource {
 
 class CaptureSource : public FrameSource {
  public:
-  CaptureSource(std::string name, bool loop)
-      : name_(std::move(name)), loop_(loop) {}
+  // `open` (re)opens `cap_` for this source.
+  CaptureSource(std::string name, bool loop,
+                std::function<bool(cv::VideoCapture&)> open)
+      : name_(std::move(name)), loop_(loop), open_(std::move(open)) {}
   cv::VideoCapture& capture() { return cap_; }
+  bool Open() { return open_(cap_) && cap_.isOpened(); }
+
+  absl::Status Reopen() override {
+    cap_.release();
+    if (!Open())
+      return absl::UnavailableError(absl::StrCat(name_, " does not open"));
+    return absl::OkStatus();
+  }
 
   absl::StatusOr<cv::Mat> Next() override {
     cv::Mat frame;
@@ -92,6 +103,7 @@ class CaptureSource : public FrameSource {
  private:
   std::string name_;
   bool loop_;
+  std::function<bool(cv::VideoCapture&)> open_;
   cv::VideoCapture cap_;
 };
 
@@ -106,28 +118,32 @@ absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
       return absl::InvalidArgumentError(
           absl::StrCat("source camera:", spec, ": not a camera index"));
     }
-    auto src = std::make_unique<CaptureSource>(absl::StrCat("camera:", index),
-                                               /*loop=*/false);
     // V4L2 only: Linux cameras are V4L2 devices, and probing every other
     // backend (GStreamer, libusb depth cameras) is slow and leaks memory.
-    if (!src->capture().open(index, cv::CAP_V4L2) ||
-        !src->capture().isOpened()) {
+    auto src = std::make_unique<CaptureSource>(
+        absl::StrCat("camera:", index), /*loop=*/false,
+        [index, options](cv::VideoCapture& cap) {
+          if (!cap.open(index, cv::CAP_V4L2)) return false;
+          cap.set(cv::CAP_PROP_FRAME_WIDTH, options.width);
+          cap.set(cv::CAP_PROP_FRAME_HEIGHT, options.height);
+          return true;
+        });
+    if (!src->Open()) {
       return absl::NotFoundError(
           absl::StrCat("camera ", index, " does not open"));
     }
-    src->capture().set(cv::CAP_PROP_FRAME_WIDTH, options.width);
-    src->capture().set(cv::CAP_PROP_FRAME_HEIGHT, options.height);
     return src;
   }
   if (absl::ConsumePrefix(&spec, "file:")) {
     std::string path(spec);
-    auto src = std::make_unique<CaptureSource>(absl::StrCat("file:", path),
-                                               /*loop=*/true);
+    auto src = std::make_unique<CaptureSource>(
+        absl::StrCat("file:", path), /*loop=*/true,
+        [path](cv::VideoCapture& cap) { return cap.open(path); });
     if (access(path.c_str(), R_OK) != 0) {
       return concurrency::io::PosixError(
           absl::StrCat("video file ", path, " does not open"), errno);
     }
-    if (!src->capture().open(path) || !src->capture().isOpened()) {
+    if (!src->Open()) {
       return absl::NotFoundError(
           absl::StrCat("video file ", path, " does not open"));
     }

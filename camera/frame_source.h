@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "opencv2/core.hpp"
@@ -36,6 +37,9 @@ class FrameSource {
   virtual absl::StatusOr<cv::Mat> Next() = 0;
   // "camera:0", "file:clip.avi", "test pattern".
   virtual std::string Describe() const = 0;
+  // Opens the source again after Next() failed: a camera plugged back in, a
+  // file back in place. The test pattern never fails and has nothing to do.
+  virtual absl::Status Reopen() { return absl::OkStatus(); }
 };
 
 struct SourceOptions {

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -16,6 +17,7 @@
 #include "camera/thread_subscription.h"
 #include "concurrency/io/read_write.h"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 
 namespace camera {
 namespace {
@@ -242,7 +244,8 @@ void Streamer::CaptureLoop() {
       continue;
     }
     if (!CaptureOne(&number)) {
-      stopping_.WaitForNotificationWithTimeout(absl::Seconds(1));
+      RecoverSource(&number);
+      next = absl::Now();
       continue;
     }
     // Pace to --fps; after falling behind, restart the schedule from now
@@ -251,6 +254,73 @@ void Streamer::CaptureLoop() {
     absl::Time now = absl::Now();
     if (next < now - period) next = now;
     if (next > now) stopping_.WaitForNotificationWithTimeout(next - now);
+  }
+}
+
+void Streamer::PublishNoSignal(int64_t* number) {
+  int width, height;
+  std::string reason;
+  {
+    absl::MutexLock l(&mu_);
+    width = width_ > 0 ? width_ : 640;
+    height = height_ > 0 ? height_ : 480;
+    reason = last_error_;
+  }
+  // Mid-grey: not the test pattern's black/white frame-number strip.
+  cv::Mat frame(height, width, CV_8UC3, cv::Scalar(96, 96, 96));
+  const double scale = std::max(0.5, width / 320.0);
+  int baseline = 0;
+  const cv::Size size = cv::getTextSize("NO SIGNAL", cv::FONT_HERSHEY_SIMPLEX,
+                                        scale, 2, &baseline);
+  cv::putText(frame, "NO SIGNAL",
+              {(width - size.width) / 2, (height + size.height) / 2},
+              cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255), 2);
+  cv::putText(frame, reason.substr(0, 60), {8, height - 12},
+              cv::FONT_HERSHEY_SIMPLEX, scale / 3, cv::Scalar(230, 230, 230),
+              1);
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", frame, jpeg,
+               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
+  auto f = std::make_shared<Frame>();
+  f->number = ++*number;
+  f->captured = absl::Now();
+  f->jpeg.assign(jpeg.begin(), jpeg.end());
+  hub_.Publish(std::move(f));
+  if (loop_ != nullptr) loop_->FrameReady();
+}
+
+// Streams stay open: they get a NO SIGNAL frame about once a second while
+// the source is reopened with exponential backoff, until it gives a frame
+// again (then capture goes on as before) or the streamer stops.
+void Streamer::RecoverSource(int64_t* number) {
+  {
+    absl::MutexLock l(&mu_);
+    online_ = false;
+  }
+  absl::Duration backoff = kFirstReopenDelay;
+  absl::Time next_try = absl::Now() + backoff;
+  while (!stopping_.HasBeenNotified()) {
+    PublishNoSignal(number);
+    const absl::Time next_frame = absl::Now() + absl::Seconds(1);
+    while (!stopping_.HasBeenNotified() && absl::Now() < next_frame) {
+      if (absl::Now() >= next_try) {
+        absl::Status reopened = source_->Reopen();
+        if (reopened.ok() && CaptureOne(number)) {
+          absl::MutexLock l(&mu_);
+          online_ = true;
+          ++recoveries_;
+          return;
+        }
+        if (!reopened.ok()) {
+          absl::MutexLock l(&mu_);
+          last_error_ = reopened.ToString();
+        }
+        backoff = std::min(2 * backoff, kMaxReopenDelay);
+        next_try = absl::Now() + backoff;
+      }
+      stopping_.WaitForNotificationWithTimeout(std::min(next_frame, next_try) -
+                                               absl::Now());
+    }
   }
 }
 
@@ -348,12 +418,14 @@ std::string Streamer::StatsJson() const {
                         id, JsonString(c.peer), c.sent, c.skipped));
   }
   return absl::StrFormat(
-      "{\"source\": %s, \"width\": %d, \"height\": %d, \"capture_fps\": %.1f, "
-      "\"frames_captured\": %d, \"clients\": %d, \"max_clients\": %d, "
-      "\"last_error\": %s, \"streams\": [%s]}\n",
-      JsonString(source_->Describe()), width_, height_, fps, captured_.load(),
-      clients_.size(), options_.max_clients, JsonString(last_error_),
-      absl::StrJoin(streams, ", "));
+      "{\"source\": %s, \"online\": %s, \"offline_reason\": %s, "
+      "\"recoveries\": %d, \"width\": %d, \"height\": %d, "
+      "\"capture_fps\": %.1f, \"frames_captured\": %d, \"clients\": %d, "
+      "\"max_clients\": %d, \"last_error\": %s, \"streams\": [%s]}\n",
+      JsonString(source_->Describe()), online_ ? "true" : "false",
+      JsonString(online_ ? "" : last_error_), recoveries_, width_, height_, fps,
+      captured_.load(), clients_.size(), options_.max_clients,
+      JsonString(last_error_), absl::StrJoin(streams, ", "));
 }
 
 std::string Streamer::StateJson() const {
@@ -375,9 +447,8 @@ std::string Streamer::StateJson() const {
       "\"height\": %d}, \"online\": %s, \"desired_fps\": %g, "
       "\"captured_fps\": %.1f}, \"stream\": {\"clients\": %d, "
       "\"clients_stat\": {%s}}}}\n",
-      options_.jpeg_quality, width_, height_,
-      last_error_.empty() ? "true" : "false", options_.fps, fps,
-      clients_.size(), absl::StrJoin(stat, ", "));
+      options_.jpeg_quality, width_, height_, online_ ? "true" : "false",
+      options_.fps, fps, clients_.size(), absl::StrJoin(stat, ", "));
 }
 
 bool Streamer::WaitForClients(int n, absl::Duration timeout) const {

@@ -119,6 +119,11 @@ class Streamer {
   // ustreamer's /state.
   std::string StateJson() const ABSL_LOCKS_EXCLUDED(mu_);
   void CaptureLoop();
+  // After a failed capture: NO SIGNAL frames and reopening, until a frame.
+  void RecoverSource(int64_t* number);
+  void PublishNoSignal(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr absl::Duration kFirstReopenDelay = absl::Milliseconds(250);
+  static constexpr absl::Duration kMaxReopenDelay = absl::Seconds(5);
   // Publishes one captured frame, encoded; false if the source failed.
   bool CaptureOne(int64_t* number);
   // GET /stream: takes the socket (to the event loop or this pool thread).
@@ -142,6 +147,8 @@ class Streamer {
   int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::deque<absl::Time> recent_ ABSL_GUARDED_BY(mu_);  // capture times
   std::string last_error_ ABSL_GUARDED_BY(mu_);
+  bool online_ ABSL_GUARDED_BY(mu_) = true;
+  int64_t recoveries_ ABSL_GUARDED_BY(mu_) = 0;
   int width_ ABSL_GUARDED_BY(mu_) = 0;
   int height_ ABSL_GUARDED_BY(mu_) = 0;
 

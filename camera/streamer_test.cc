@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -397,6 +399,73 @@ TEST_P(StreamerTest, BasicAuthGuardsEveryUrl) {
   std::optional<std::string> head = c.ReadHead();
   ASSERT_TRUE(head);
   EXPECT_THAT(*head, HasSubstr("200 OK"));
+}
+
+// The test pattern, failing while `failing` is set (Next() and Reopen()),
+// like a camera unplugged and plugged back.
+class FlakySource : public FrameSource {
+ public:
+  explicit FlakySource(std::shared_ptr<std::atomic<bool>> failing)
+      : inner_(*MakeFrameSource("test", {.width = 320, .height = 240})),
+        failing_(std::move(failing)) {}
+  absl::StatusOr<cv::Mat> Next() override {
+    if (failing_->load()) return absl::UnavailableError("camera unplugged");
+    return inner_->Next();
+  }
+  absl::Status Reopen() override {
+    if (failing_->load()) return absl::UnavailableError("still unplugged");
+    return absl::OkStatus();
+  }
+  std::string Describe() const override { return "flaky"; }
+
+ private:
+  std::unique_ptr<FrameSource> inner_;
+  std::shared_ptr<std::atomic<bool>> failing_;
+};
+
+// Reads parts of an open stream until one's frame number, as read from its
+// pixels, satisfies `want`; false after `max_parts` parts.
+bool ReadUntil(Client& c, const std::function<bool(int64_t)>& want,
+               int max_parts) {
+  for (int i = 0; i < max_parts; ++i) {
+    std::optional<Client::Part> part = c.ReadPart();
+    if (!part) return false;
+    cv::Mat img =
+        cv::imdecode(std::vector<uchar>(part->jpeg.begin(), part->jpeg.end()),
+                     cv::IMREAD_COLOR);
+    if (want(ReadFrameNumber(img))) return true;
+  }
+  return false;
+}
+
+TEST_P(StreamerTest, ALostSourceShowsNoSignalThenRecoversOnTheSameStream) {
+  auto failing = std::make_shared<std::atomic<bool>>(false);
+  StreamerOptions o;
+  o.port = 0;
+  o.serving = GetParam();
+  auto s = Streamer::Start(std::make_unique<FlakySource>(failing), o);
+  ASSERT_THAT(s.status(), IsOk());
+  Client c((*s)->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  auto real = [](int64_t n) { return n > 0; };
+  auto no_signal = [](int64_t n) { return n == -1; };
+  ASSERT_TRUE(ReadUntil(c, real, 100));
+
+  failing->store(true);
+  ASSERT_TRUE(ReadUntil(c, no_signal, 200));
+  ASSERT_TRUE(ReadUntil(c, no_signal, 200));  // and they keep coming
+  std::string stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("\"online\": false"));
+  EXPECT_THAT(stats, HasSubstr("unplugged"));
+  EXPECT_THAT(Get((*s)->port(), "GET /state HTTP/1.1\r\n\r\n"),
+              HasSubstr("\"online\": false"));
+
+  failing->store(false);
+  ASSERT_TRUE(ReadUntil(c, real, 200));  // same connection, no reconnect
+  stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("\"online\": true"));
+  EXPECT_THAT(stats, HasSubstr("\"recoveries\": 1"));
 }
 
 TEST_P(StreamerTest, StopEndsStreamsAndJoins) {

@@ -77,8 +77,7 @@ Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
                         absl::MutexLock l(&mu_);
                         auto it = clients_.find(id);
                         if (it == clients_.end()) return;
-                        it->second.sent = sent;
-                        it->second.skipped = skipped;
+                        CountSent(it->second, sent, skipped);
                       },
                       [this](int64_t id) { RemoveClient(id); })
                 : nullptr),
@@ -224,8 +223,19 @@ bool Streamer::CaptureOne(int64_t* number) {
     absl::MutexLock l(&mu_);
     width_ = frame->cols;
     height_ = frame->rows;
-    recent_.push_back(f->captured);
-    while (recent_.size() > 61) recent_.pop_front();
+    // After a pause (no viewers, no signal) the rate starts afresh, from
+    // this frame.
+    if (!capture_rate_.started() ||
+        f->captured - last_capture_ > absl::Seconds(1)) {
+      capture_rate_.Start(f->captured, captured_.load() + 1);
+    } else {
+      capture_rate_.Sample(f->captured, captured_.load() + 1);
+    }
+    last_capture_ = f->captured;
+    if (!online_) {  // back before the frame goes out
+      online_ = true;
+      ++recoveries_;
+    }
   }
   hub_.Publish(std::move(f));
   if (loop_ != nullptr) loop_->FrameReady();
@@ -305,12 +315,7 @@ void Streamer::RecoverSource(int64_t* number) {
     while (!stopping_.HasBeenNotified() && absl::Now() < next_frame) {
       if (absl::Now() >= next_try) {
         absl::Status reopened = source_->Reopen();
-        if (reopened.ok() && CaptureOne(number)) {
-          absl::MutexLock l(&mu_);
-          online_ = true;
-          ++recoveries_;
-          return;
-        }
+        if (reopened.ok() && CaptureOne(number)) return;  // online again
         if (!reopened.ok()) {
           absl::MutexLock l(&mu_);
           last_error_ = reopened.ToString();
@@ -328,8 +333,17 @@ int64_t Streamer::AddClient(const std::string& peer) {
   absl::MutexLock l(&mu_);
   if (static_cast<int>(clients_.size()) >= options_.max_clients) return 0;
   int64_t id = next_client_id_++;
-  clients_[id] = Client{peer};
+  Client& c = clients_[id];
+  c.peer = peer;
+  c.connected = absl::Now();
+  c.sent_rate.Start(c.connected);
   return id;
+}
+
+void Streamer::CountSent(Client& c, int64_t sent, int64_t skipped) {
+  c.sent = sent;
+  c.skipped = skipped;
+  c.sent_rate.Sample(absl::Now(), sent);
 }
 
 void Streamer::RemoveClient(int64_t id) {
@@ -383,8 +397,7 @@ void Streamer::StreamOnThisThread(int fd, int64_t id) {
       return;  // the client went away, or stopped reading for send_timeout
     }
     absl::MutexLock l(&mu_);
-    clients_[id].sent = sub->delivered();
-    clients_[id].skipped = sub->skipped();
+    CountSent(clients_[id], sub->delivered(), sub->skipped());
   }
 }
 
@@ -403,38 +416,39 @@ http::HttpResponse Streamer::Snapshot() {
   return r;
 }
 
+// Rates are windowed averages (rate_window.h): capture_fps over the last
+// few seconds of capture, and per stream the frames sent per second.
 std::string Streamer::StatsJson() const {
   absl::MutexLock l(&mu_);
-  double fps = 0;
-  if (recent_.size() >= 2) {
-    fps = static_cast<double>(recent_.size() - 1) /
-          absl::ToDoubleSeconds(recent_.back() - recent_.front());
-  }
+  const absl::Time now = absl::Now();
   std::vector<std::string> streams;
+  double sent_fps = 0;
   for (const auto& [id, c] : clients_) {
-    streams.push_back(
-        absl::StrFormat("{\"id\": %d, \"peer\": %s, \"frames_sent\": %d, "
-                        "\"frames_skipped\": %d}",
-                        id, JsonString(c.peer), c.sent, c.skipped));
+    const double fps = c.sent_rate.Rate(now);
+    sent_fps += fps;
+    streams.push_back(absl::StrFormat(
+        "{\"id\": %d, \"peer\": %s, \"fps\": %.1f, \"frames_sent\": %d, "
+        "\"frames_skipped\": %d, \"connected_s\": %.0f}",
+        id, JsonString(c.peer), fps, c.sent, c.skipped,
+        absl::ToDoubleSeconds(now - c.connected)));
   }
+  if (!clients_.empty()) sent_fps /= static_cast<double>(clients_.size());
   return absl::StrFormat(
       "{\"source\": %s, \"online\": %s, \"offline_reason\": %s, "
       "\"recoveries\": %d, \"width\": %d, \"height\": %d, "
-      "\"capture_fps\": %.1f, \"frames_captured\": %d, \"clients\": %d, "
-      "\"max_clients\": %d, \"last_error\": %s, \"streams\": [%s]}\n",
+      "\"desired_fps\": %g, \"capture_fps\": %.1f, \"sent_fps\": %.1f, "
+      "\"frames_captured\": %d, \"clients\": %d, \"max_clients\": %d, "
+      "\"last_error\": %s, \"streams\": [%s]}\n",
       JsonString(source_->Describe()), online_ ? "true" : "false",
-      JsonString(online_ ? "" : last_error_), recoveries_, width_, height_, fps,
-      captured_.load(), clients_.size(), options_.max_clients,
-      JsonString(last_error_), absl::StrJoin(streams, ", "));
+      JsonString(online_ ? "" : last_error_), recoveries_, width_, height_,
+      options_.fps, capture_rate_.Rate(now), sent_fps, captured_.load(),
+      clients_.size(), options_.max_clients, JsonString(last_error_),
+      absl::StrJoin(streams, ", "));
 }
 
 std::string Streamer::StateJson() const {
   absl::MutexLock l(&mu_);
-  double fps = 0;
-  if (recent_.size() >= 2) {
-    fps = static_cast<double>(recent_.size() - 1) /
-          absl::ToDoubleSeconds(recent_.back() - recent_.front());
-  }
+  const double fps = capture_rate_.Rate(absl::Now());
   std::vector<std::string> stat;
   for (const auto& [id, c] : clients_) {
     stat.push_back(absl::StrFormat(
@@ -459,22 +473,61 @@ bool Streamer::WaitForClients(int n, absl::Duration timeout) const {
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
+// The picture and, under it, the figures a person looks for, refreshed once
+// a second from /stats (which stays JSON for programs).
 std::string Streamer::Page() const {
   return absl::StrCat(R"(<!doctype html>
 <html><head><meta charset="utf-8"><title>camera streamer</title>
-<style>body{font-family:sans-serif;margin:1em}pre{background:#eee;padding:.5em}</style>
+<style>
+body{font-family:sans-serif;margin:1em}
+table{border-collapse:collapse;margin:.5em 0}
+td,th{padding:.15em .8em;text-align:left;border-bottom:1px solid #ddd}
+th{background:#f4f4f4}.off{color:#b00;font-weight:bold}
+</style>
 </head><body>
 <h1>camera streamer</h1>
-<p>source: )",
-                      source_->Describe(), R"(</p>
 <img id="stream" src="/stream" alt="live stream">
-<pre id="stats">loading stats...</pre>
+<table id="panel">
+<tr><th>source</th><td id="source">)",
+                      source_->Describe(), R"(</td></tr>
+<tr><th>resolution</th><td id="resolution">-</td></tr>
+<tr><th>signal</th><td id="online">-</td></tr>
+<tr><th>capture fps</th><td id="capture_fps">-</td></tr>
+<tr><th>sent fps (per client)</th><td id="sent_fps">-</td></tr>
+<tr><th>frames captured</th><td id="frames">0</td></tr>
+<tr><th>clients</th><td id="clients">0</td></tr>
+</table>
+<table id="streams"><thead><tr><th>client</th><th>fps</th><th>skipped</th>
+<th>connected</th></tr></thead><tbody></tbody></table>
+<p>Rates are averages over the last 3 seconds. JSON: <a href="/stats">/stats</a>.</p>
 <script>
+function set(id, text) { document.getElementById(id).textContent = text; }
+function since(s) {
+  return s < 60 ? s + ' s' : Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
+}
 async function stats() {
   try {
-    const r = await fetch('/stats');
-    document.getElementById('stats').textContent =
-        JSON.stringify(await r.json(), null, 1);
+    const s = await (await fetch('/stats')).json();
+    set('source', s.source);
+    set('resolution', s.width + ' x ' + s.height);
+    const online = document.getElementById('online');
+    online.textContent = s.online ? 'online' : 'NO SIGNAL: ' + s.offline_reason;
+    online.className = s.online ? '' : 'off';
+    set('capture_fps', s.capture_fps.toFixed(1) + ' (desired ' + s.desired_fps + ')');
+    set('sent_fps', s.sent_fps.toFixed(1));
+    set('frames', s.frames_captured);
+    set('clients', s.clients + ' of at most ' + s.max_clients);
+    const body = document.querySelector('#streams tbody');
+    body.replaceChildren(...s.streams.map(c => {
+      const tr = document.createElement('tr');
+      for (const v of [c.peer, c.fps.toFixed(1), c.frames_skipped,
+                       since(c.connected_s)]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.appendChild(td);
+      }
+      return tr;
+    }));
   } catch (e) {}
   setTimeout(stats, 1000);
 }

@@ -45,6 +45,7 @@
 #include "absl/time/time.h"
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
+#include "camera/rate_window.h"
 #include "camera/stream_loop.h"
 #include "concurrency/http/request.h"
 #include "concurrency/http/response.h"
@@ -100,9 +101,14 @@ class Streamer {
  private:
   struct Client {
     std::string peer;
+    absl::Time connected;
     int64_t sent = 0;
     int64_t skipped = 0;
+    RateWindow sent_rate;
   };
+  // Records a client's counts (under mu_).
+  void CountSent(Client& c, int64_t sent, int64_t skipped)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options);
   void Route();
@@ -145,7 +151,8 @@ class Streamer {
   mutable absl::Mutex mu_;
   std::map<int64_t, Client> clients_ ABSL_GUARDED_BY(mu_);  // by stream id
   int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::deque<absl::Time> recent_ ABSL_GUARDED_BY(mu_);  // capture times
+  RateWindow capture_rate_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_capture_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   bool online_ ABSL_GUARDED_BY(mu_) = true;
   int64_t recoveries_ ABSL_GUARDED_BY(mu_) = 0;

@@ -468,6 +468,38 @@ TEST_P(StreamerTest, ALostSourceShowsNoSignalThenRecoversOnTheSameStream) {
   EXPECT_THAT(stats, HasSubstr("\"recoveries\": 1"));
 }
 
+// Over a second of streaming at 30 fps: the rates are windowed averages, so
+// they never read above the source's pace (the first version read 69 fps
+// from 3 frames); the exact figure is rate_window_test's, on a fake clock.
+TEST_P(StreamerTest, StatsShowWindowedRatesAndThePanelShowsThem) {
+  auto s = StartStreamer(GetParam());
+  Client c(s->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  for (int i = 0; i < 45; ++i) ASSERT_TRUE(c.ReadPart());
+  std::string stats = Get(s->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  auto number = [&stats](absl::string_view key) {
+    size_t at = stats.find(absl::StrCat("\"", key, "\": "));
+    EXPECT_NE(at, std::string::npos) << key << " in " << stats;
+    double v = -1;
+    if (at == std::string::npos) return v;
+    absl::string_view rest =
+        absl::string_view(stats).substr(at + key.size() + 4);
+    (void)absl::SimpleAtod(rest.substr(0, rest.find_first_of(",}")), &v);
+    return v;
+  };
+  EXPECT_GT(number("capture_fps"), 0);
+  EXPECT_LE(number("capture_fps"), 33.0);
+  EXPECT_GT(number("sent_fps"), 0);
+  EXPECT_LE(number("sent_fps"), 33.0);
+  EXPECT_GE(number("connected_s"), 0);
+  std::string page = Get(s->port(), "GET / HTTP/1.1\r\n\r\n");
+  for (const char* id : {"capture_fps", "sent_fps", "frames", "clients",
+                         "resolution", "streams"}) {
+    EXPECT_THAT(page, HasSubstr(absl::StrCat("id=\"", id, "\""))) << id;
+  }
+}
+
 TEST_P(StreamerTest, StopEndsStreamsAndJoins) {
   auto s = StartStreamer(GetParam());
   Client c(s->port());

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -53,9 +54,11 @@ http::HttpServer::Options ServerOptions(const StreamerOptions& o) {
 absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
     std::unique_ptr<FrameSource> source, StreamerOptions options) {
   if (options.max_clients < 1 || options.fps <= 0 || options.jpeg_quality < 1 ||
-      options.jpeg_quality > 100) {
+      options.jpeg_quality > 100 || options.desired_fps < 0 ||
+      options.drop_same_frames < 0) {
     return absl::InvalidArgumentError(
-        "need max_clients >= 1, fps > 0, jpeg_quality in [1, 100]");
+        "need max_clients >= 1, fps > 0, jpeg_quality in [1, 100], "
+        "desired_fps >= 0, drop_same_frames >= 0");
   }
   std::unique_ptr<Streamer> s(
       new Streamer(std::move(source), std::move(options)));
@@ -70,6 +73,7 @@ absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
 Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
     : source_(std::move(source)),
       options_(std::move(options)),
+      gate_(options_.fps, options_.desired_fps, options_.drop_same_frames),
       loop_(options_.serving == Serving::kEventLoop
                 ? std::make_unique<StreamLoop>(
                       hub_, options_.send_timeout,
@@ -212,6 +216,8 @@ bool Streamer::CaptureOne(int64_t* number) {
     last_error_ = frame.status().ToString();
     return false;
   }
+  frames_read_.fetch_add(1);
+  if (gate_.Skip(*frame)) return true;
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", *frame, jpeg,
                {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
@@ -437,13 +443,16 @@ std::string Streamer::StatsJson() const {
       "{\"source\": %s, \"online\": %s, \"offline_reason\": %s, "
       "\"recoveries\": %d, \"width\": %d, \"height\": %d, "
       "\"desired_fps\": %g, \"capture_fps\": %.1f, \"sent_fps\": %.1f, "
-      "\"frames_captured\": %d, \"clients\": %d, \"max_clients\": %d, "
+      "\"frames_captured\": %d, \"frames_read\": %d, "
+      "\"skipped_for_desired_fps\": %d, \"dropped_same_frames\": %d, "
+      "\"clients\": %d, \"max_clients\": %d, "
       "\"last_error\": %s, \"streams\": [%s]}\n",
       JsonString(source_->Describe()), online_ ? "true" : "false",
       JsonString(online_ ? "" : last_error_), recoveries_, width_, height_,
       options_.fps, capture_rate_.Rate(now), sent_fps, captured_.load(),
-      clients_.size(), options_.max_clients, JsonString(last_error_),
-      absl::StrJoin(streams, ", "));
+      frames_read_.load(), gate_.skipped_for_desired_fps(),
+      gate_.dropped_same(), clients_.size(), options_.max_clients,
+      JsonString(last_error_), absl::StrJoin(streams, ", "));
 }
 
 std::string Streamer::StateJson() const {

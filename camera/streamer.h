@@ -43,6 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "camera/frame_gate.h"
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
 #include "camera/rate_window.h"
@@ -78,6 +79,12 @@ struct StreamerOptions {
   std::string password;
   // A CORS Access-Control-Allow-Origin value for every response, or none.
   std::string allow_origin;
+  // Encode at most this many of the `fps` frames captured per second
+  // (0: all).
+  double desired_fps = 0;
+  // Do not send a frame identical to the previous one, at most this many in
+  // a row (ustreamer's --drop-same-frames; 0: off).
+  int drop_same_frames = 0;
 };
 
 class Streamer {
@@ -125,6 +132,7 @@ class Streamer {
   // ustreamer's /state.
   std::string StateJson() const ABSL_LOCKS_EXCLUDED(mu_);
   void CaptureLoop();
+
   // After a failed capture: NO SIGNAL frames and reopening, until a frame.
   void RecoverSource(int64_t* number);
   void PublishNoSignal(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
@@ -152,6 +160,8 @@ class Streamer {
   std::map<int64_t, Client> clients_ ABSL_GUARDED_BY(mu_);  // by stream id
   int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
   RateWindow capture_rate_ ABSL_GUARDED_BY(mu_);
+  FrameGate gate_;  // Skip() on the capture thread only
+  std::atomic<int64_t> frames_read_{0};
   absl::Time last_capture_ ABSL_GUARDED_BY(mu_);
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   bool online_ ABSL_GUARDED_BY(mu_) = true;

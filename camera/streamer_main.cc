@@ -43,6 +43,12 @@ ABSL_FLAG(std::string, password, "",
           "--credentials_file or $STREAMER_PASSWORD).");
 ABSL_FLAG(std::string, credentials_file, "",
           "File holding one line user:password.");
+ABSL_FLAG(double, desired_fps, 0,
+          "Encode and send at most this many of the --fps frames captured "
+          "per second (0: all).");
+ABSL_FLAG(int, drop_same_frames, 0,
+          "Do not send a frame identical to the previous one, at most this "
+          "many in a row (0: off), as ustreamer's --drop-same-frames.");
 ABSL_FLAG(std::string, allow_origin, "",
           "Access-Control-Allow-Origin for every response (CORS), e.g. "
           "https://dashboard.example or *.");
@@ -123,6 +129,8 @@ int main(int argc, char** argv) {
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
   options.send_timeout = absl::GetFlag(FLAGS_send_timeout);
   options.allow_origin = absl::GetFlag(FLAGS_allow_origin);
+  options.desired_fps = absl::GetFlag(FLAGS_desired_fps);
+  options.drop_same_frames = absl::GetFlag(FLAGS_drop_same_frames);
   if (absl::Status s = LoadCredentials(options); !s.ok()) {
     std::fprintf(stderr, "streamer: %s\n", s.ToString().c_str());
     return 2;

@@ -500,6 +500,38 @@ TEST_P(StreamerTest, StatsShowWindowedRatesAndThePanelShowsThem) {
   }
 }
 
+// A still scene: the same picture every time.
+class StillSource : public FrameSource {
+ public:
+  absl::StatusOr<cv::Mat> Next() override {
+    return cv::Mat(240, 320, CV_8UC3, cv::Scalar(10, 120, 200));
+  }
+  std::string Describe() const override { return "still"; }
+};
+
+TEST_P(StreamerTest, DesiredFpsAndSameFramesSaveWorkAndStatsCountIt) {
+  StreamerOptions o;
+  o.port = 0;
+  o.serving = GetParam();
+  o.fps = 30;
+  o.desired_fps = 15;
+  o.drop_same_frames = 5;
+  auto s = Streamer::Start(std::make_unique<StillSource>(), o);
+  ASSERT_THAT(s.status(), IsOk());
+  Client c((*s)->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  // Three frames sent: the first, then one after each 5 dropped as the same,
+  // each of those kept from every second capture (15 of 30).
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.ReadPart());
+  std::string stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, ::testing::ContainsRegex(
+                         "\"dropped_same_frames\": (1[0-9]|[2-9][0-9])"));
+  EXPECT_THAT(stats, ::testing::ContainsRegex(
+                         "\"skipped_for_desired_fps\": ([2-9][0-9]|1[2-9])"));
+  EXPECT_THAT(stats, ::testing::ContainsRegex("\"frames_read\": [2-9][0-9]"));
+}
+
 TEST_P(StreamerTest, StopEndsStreamsAndJoins) {
   auto s = StartStreamer(GetParam());
   Client c(s->port());

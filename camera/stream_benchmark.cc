@@ -10,16 +10,21 @@
 // share of frames skipped (from X-Frame-Number, which the C++ server sends;
 // the Python one does not), and the server's CPU time from /proc.
 //
-// With no --url it runs the comparison: this package's `streamer` (test
-// pattern) and the tutorial's Python streamer (../shared/anchors/python/seed/
-// mjpeg_streamer.py, its synthetic 640x480 source), both at 30 fps and JPEG
-// quality 40, each started fresh for every N.
+// With no --url it runs the comparison at N = 1, 10, 100, 1000: this
+// package's `streamer` (test pattern) in both serving modes, the bare send()
+// floor (the same bytes written by a minimal epoll loop: RunFloorServer) and
+// the tutorial's Python streamer (../shared/anchors/python/seed/
+// mjpeg_streamer.py, its synthetic 640x480 source, up to N = 100: it takes a
+// thread per client), all at 30 fps and JPEG quality 40, each started fresh
+// for every N. --plot_data feeds plot_benchmark.sh.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +32,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,7 +58,13 @@ ABSL_FLAG(int, clients, 10, "Concurrent streams (with --url).");
 ABSL_FLAG(int, server_pid, 0, "Server process for CPU time (with --url).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Measurement window.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Time before measuring.");
-ABSL_FLAG(std::string, counts, "1,10,100", "N values for the comparison.");
+ABSL_FLAG(std::string, counts, "1,10,100,1000", "N values for the comparison.");
+ABSL_FLAG(int64_t, floor_server, 0,
+          "Internal: run the bare send() floor server with JPEGs of this many "
+          "bytes.");
+ABSL_FLAG(std::string, plot_data, "",
+          "Append 'server N mean_fps cpu_us_per_frame' lines to this file "
+          "(for plot_benchmark.sh).");
 ABSL_FLAG(std::string, python_dir, "",
           "The Python anchors (default: ../shared/anchors/python from the "
           "workspace).");
@@ -65,8 +77,9 @@ struct Conn {
   bool head_done = false;
   size_t need = 0;  // bytes of the current JPEG still to read
   bool in_body = false;
-  int64_t frames = 0;   // in the window
-  int64_t skipped = 0;  // in the window
+  int64_t frames = 0;      // in the window
+  int64_t skipped = 0;     // in the window
+  int64_t jpeg_bytes = 0;  // in the window
   int64_t last_number = 0;
   bool closed = false;
 };
@@ -79,6 +92,7 @@ struct LoadResult {
   double server_cpu_s = -1;
   double server_sys_s = -1;
   int64_t frames = 0;
+  int64_t jpeg_bytes = 0;
 };
 
 struct Cpu {
@@ -144,6 +158,7 @@ void Parse(Conn& c, bool counting) {
     pos = end + 4;
     c.need = len;
     c.in_body = true;
+    if (counting) c.jpeg_bytes += static_cast<int64_t>(len);
   }
   c.buf.erase(0, pos);
 }
@@ -221,6 +236,7 @@ LoadResult RunLoad(int port, const std::string& path, int n, int server_pid,
     r.max_fps = std::max(r.max_fps, fps);
     r.mean_fps += fps / n;
     r.frames += c.frames;
+    r.jpeg_bytes += c.jpeg_bytes;
     skipped += c.skipped;
     numbered = numbered || c.last_number > 0;
   }
@@ -229,6 +245,106 @@ LoadResult RunLoad(int port, const std::string& path, int n, int server_pid,
         static_cast<double>(skipped) / static_cast<double>(r.frames + skipped);
   }
   return r;
+}
+
+// The floor: what serving the same bytes costs with nothing but the kernel's
+// work. A minimal epoll loop accepts streams on loopback, answers each with
+// the multipart head, and every 1/30 s sends every client one part of
+// `jpeg_bytes` bytes (non-blocking; a client still sending the previous part
+// skips this one). Runs until SIGINT or SIGTERM.
+int RunFloorServer(size_t jpeg_bytes) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  concurrency::io::ScopedFd sig(
+      signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK));
+  concurrency::io::ScopedFd listener(
+      socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t alen = sizeof a;
+  if (bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      listen(listener.get(), 4096) != 0 ||
+      getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &alen) !=
+          0) {
+    return 1;
+  }
+  std::printf("floor on http://127.0.0.1:%d/\n", ntohs(a.sin_port));
+  std::fflush(stdout);
+  concurrency::io::ScopedFd ep(epoll_create1(EPOLL_CLOEXEC));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = UINT64_MAX;
+  epoll_ctl(ep.get(), EPOLL_CTL_ADD, listener.get(), &ev);
+  ev.data.u64 = UINT64_MAX - 1;
+  epoll_ctl(ep.get(), EPOLL_CTL_ADD, sig.get(), &ev);
+  struct Client {
+    concurrency::io::ScopedFd fd;
+    std::shared_ptr<const std::string> part;  // being sent
+    size_t sent = 0;
+  };
+  std::vector<Client> clients;
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; "
+      "boundary=frame\r\n\r\n";
+  const std::string jpeg(jpeg_bytes, 'j');
+  auto flush = [&](Client& c) {
+    while (c.part != nullptr && c.sent < c.part->size()) {
+      ssize_t n = send(c.fd.get(), c.part->data() + c.sent,
+                       c.part->size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n <= 0) return;
+      c.sent += static_cast<size_t>(n);
+    }
+    c.part = nullptr;
+  };
+  const absl::Duration period = absl::Seconds(1) / 30;
+  absl::Time next = absl::Now() + period;
+  int64_t number = 0;
+  std::vector<epoll_event> events(256);
+  while (true) {
+    const int wait_ms = static_cast<int>(
+        std::max<int64_t>(0, absl::ToInt64Milliseconds(next - absl::Now())));
+    const int k = epoll_wait(ep.get(), events.data(),
+                             static_cast<int>(events.size()), wait_ms);
+    for (int e = 0; e < k; ++e) {
+      const uint64_t id = events[e].data.u64;
+      if (id == UINT64_MAX - 1) return 0;  // a stop signal
+      if (id == UINT64_MAX) {
+        while (true) {
+          int fd = accept4(listener.get(), nullptr, nullptr,
+                           SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (fd < 0) break;
+          Client c;
+          c.fd.Reset(fd);
+          char request[4096];
+          (void)recv(fd, request, sizeof request, 0);  // one short GET
+          c.part = std::make_shared<const std::string>(head);
+          flush(c);
+          epoll_event cev{};
+          cev.events = EPOLLOUT | EPOLLET;
+          cev.data.u64 = clients.size();
+          epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &cev);
+          clients.push_back(std::move(c));
+        }
+        continue;
+      }
+      if (id < clients.size()) flush(clients[id]);
+    }
+    if (absl::Now() < next) continue;
+    next += period;
+    auto part = std::make_shared<const std::string>(absl::StrCat(
+        "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ", jpeg.size(),
+        "\r\nX-Frame-Number: ", ++number, "\r\n\r\n", jpeg, "\r\n"));
+    for (Client& c : clients) {
+      if (c.part != nullptr) continue;  // still sending: this frame is skipped
+      c.part = part;
+      c.sent = 0;
+      flush(c);
+    }
+  }
 }
 
 // A server process whose stdout's first line names its port.
@@ -288,7 +404,18 @@ void Stop(Server& s) {
   s.pid = -1;
 }
 
+void Plot(const std::string& who, const LoadResult& r) {
+  const std::string path = absl::GetFlag(FLAGS_plot_data);
+  if (path.empty() || r.frames == 0 || r.server_cpu_s < 0) return;
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return;
+  std::fprintf(f, "%s\t%d\t%.2f\t%.2f\n", who.c_str(), r.clients, r.mean_fps,
+               1e6 * r.server_cpu_s / static_cast<double>(r.frames));
+  std::fclose(f);
+}
+
 void PrintRow(const char* who, const LoadResult& r) {
+  Plot(who, r);
   std::printf(
       "%-8s %5d %9d %8.1f %8.1f %8.1f %9s %10.2f %8.2f %14s\n", who, r.clients,
       r.connected, r.min_fps, r.mean_fps, r.max_fps,
@@ -310,6 +437,16 @@ int main(int argc, char** argv) {
       "streamers at N = 1, 10, 100.");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  if (const int64_t bytes = absl::GetFlag(FLAGS_floor_server); bytes > 0) {
+    return RunFloorServer(static_cast<size_t>(bytes));
+  }
+  // 1,000 streams need more than the default 1,024 descriptors (servers
+  // inherit the limit).
+  rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   const absl::Duration warmup = absl::GetFlag(FLAGS_warmup);
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   std::printf("%-11s %5s %9s %8s %8s %8s %9s %10s %8s %14s\n", "server", "N",
@@ -349,18 +486,38 @@ int main(int argc, char** argv) {
        absl::StrSplit(absl::GetFlag(FLAGS_counts), ',')) {
     int n = 0;
     if (!absl::SimpleAtoi(count, &n) || n < 1) continue;
+    int64_t jpeg_size = 0;
+    double loop_us = -1;
     for (const char* serving : {"loop", "threads"}) {
       Server cpp = Spawn({streamer, "--source=test", "--port=0", "--width=640",
                           "--height=480", "--fps=30", "--quality=40",
                           absl::StrCat("--serving=", serving),
                           absl::StrCat("--max_clients=", std::max(100, n))});
       if (cpp.port > 0) {
-        PrintRow(absl::StrCat("C++ ", serving).c_str(),
-                 RunLoad(cpp.port, "/stream", n, cpp.pid, warmup, duration));
+        LoadResult r =
+            RunLoad(cpp.port, "/stream", n, cpp.pid, warmup, duration);
+        PrintRow(absl::StrCat("C++ ", serving).c_str(), r);
+        if (r.frames > 0 && jpeg_size == 0) {
+          jpeg_size = r.jpeg_bytes / r.frames;
+          loop_us = 1e6 * r.server_cpu_s / static_cast<double>(r.frames);
+        }
       }
       Stop(cpp);
     }
-    if (have_py) {
+    // The floor, with the C++ streamer's mean JPEG size at this N.
+    Server floor = Spawn({self, absl::StrCat("--floor_server=",
+                                             std::max<int64_t>(jpeg_size, 1))});
+    if (floor.port > 0) {
+      LoadResult r = RunLoad(floor.port, "/", n, floor.pid, warmup, duration);
+      PrintRow("send()", r);
+      if (r.frames > 0 && r.server_cpu_s > 0 && loop_us > 0) {
+        std::printf(
+            "         C++ loop / send() floor, CPU per frame: %.2fx\n",
+            loop_us / (1e6 * r.server_cpu_s / static_cast<double>(r.frames)));
+      }
+    }
+    Stop(floor);
+    if (have_py && n <= 100) {  // a thread per client: 1,000 is beyond it
       // The seed's pool of 3 threads serves 3 clients; give it one per client.
       Server p =
           Spawn({"/usr/bin/python3", py + "/seed/mjpeg_streamer.py", "--port",

@@ -6,18 +6,16 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/status/status.h"
-#include "absl/strings/ascii.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "camera/frame_source.h"
 #include "camera/streamer.h"
-#include "concurrency/io/file_util.h"
+#include "concurrency/http/credentials.h"
 
 ABSL_FLAG(std::string, source, "auto",
           "camera:N, file:PATH (looped), test (a generated pattern), or auto "
@@ -54,34 +52,6 @@ ABSL_FLAG(std::string, allow_origin, "",
           "https://dashboard.example or *.");
 
 namespace {
-
-// --user/--password, else the file's user:password, else the environment.
-absl::Status LoadCredentials(camera::StreamerOptions& options) {
-  options.user = absl::GetFlag(FLAGS_user);
-  options.password = absl::GetFlag(FLAGS_password);
-  const std::string file = absl::GetFlag(FLAGS_credentials_file);
-  if (options.user.empty() && !file.empty()) {
-    absl::StatusOr<std::string> text = concurrency::io::ReadFileToString(file);
-    if (!text.ok()) return text.status();
-    absl::string_view line = absl::StripTrailingAsciiWhitespace(*text);
-    const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos || colon == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file, ": expected one line user:password"));
-    }
-    options.user = std::string(line.substr(0, colon));
-    options.password = std::string(line.substr(colon + 1));
-  }
-  if (options.user.empty()) {
-    const char* user = std::getenv("STREAMER_USER");
-    const char* password = std::getenv("STREAMER_PASSWORD");
-    if (user != nullptr) options.user = user;
-    if (password != nullptr && options.password.empty()) {
-      options.password = password;
-    }
-  }
-  return absl::OkStatus();
-}
 
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
@@ -131,10 +101,17 @@ int main(int argc, char** argv) {
   options.allow_origin = absl::GetFlag(FLAGS_allow_origin);
   options.desired_fps = absl::GetFlag(FLAGS_desired_fps);
   options.drop_same_frames = absl::GetFlag(FLAGS_drop_same_frames);
-  if (absl::Status s = LoadCredentials(options); !s.ok()) {
-    std::fprintf(stderr, "streamer: %s\n", s.ToString().c_str());
+  absl::StatusOr<concurrency::http::Credentials> credentials =
+      concurrency::http::LoadCredentials(
+          absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_password),
+          absl::GetFlag(FLAGS_credentials_file), "STREAMER");
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "streamer: %s\n",
+                 credentials.status().ToString().c_str());
     return 2;
   }
+  options.user = credentials->user;
+  options.password = credentials->password;
   if (options.user.empty() && !IsLoopback(options.host)) {
     std::fprintf(stderr,
                  "streamer: WARNING: listening on %s without authentication: "

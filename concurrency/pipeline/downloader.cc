@@ -1,16 +1,8 @@
 #include "concurrency/pipeline/downloader.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
-#include <cmath>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
-#include "concurrency/io/atomic_file.h"
-#include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/transfer.h"
 
 namespace concurrency::pipeline {
@@ -23,31 +15,6 @@ std::string RedactUrl(const std::string& url) {
   size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
   if (at == std::string::npos || at < host) return url;
   return url.substr(0, host) + url.substr(at + 1);
-}
-
-absl::StatusOr<Credentials> LoadCredentials(absl::string_view user,
-                                            absl::string_view password,
-                                            const std::string& path) {
-  if (!user.empty() || !password.empty()) {
-    return Credentials{std::string(user), std::string(password)};
-  }
-  if (!path.empty()) {
-    absl::StatusOr<std::string> text = io::ReadFileToString(path);
-    if (!text.ok()) return text.status();
-    absl::string_view line = absl::StripTrailingAsciiWhitespace(*text);
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos ||
-        line.find('\n') != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "credentials file ", path, ": expected one line user:password"));
-    }
-    return Credentials{std::string(line.substr(0, colon)),
-                       std::string(line.substr(colon + 1))};
-  }
-  const char* env_user = getenv("PIPELINE_USER");
-  const char* env_password = getenv("PIPELINE_PASSWORD");
-  return Credentials{env_user ? env_user : "",
-                     env_password ? env_password : ""};
 }
 
 Downloader::Downloader(DownloaderOptions options)

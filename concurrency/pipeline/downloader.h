@@ -35,24 +35,16 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "concurrency/http/credentials.h"
 
 namespace concurrency::pipeline {
 
 class EasyTransfer;  // transfer.h
 
-struct Credentials {
-  std::string user;
-  std::string password;
-  bool empty() const { return user.empty() && password.empty(); }
-};
-
-// Picks credentials, first match wins: `user`/`password` (flags), then the
-// file `path` (one line `user:password`), then the environment variables
-// PIPELINE_USER / PIPELINE_PASSWORD. None at all gives empty credentials (no
-// auth). An unreadable or malformed file is an error naming it.
-absl::StatusOr<Credentials> LoadCredentials(absl::string_view user,
-                                            absl::string_view password,
-                                            const std::string& path);
+// Basic auth credentials (concurrency/http/credentials.h, where
+// LoadCredentials picks them from flags, a file or PIPELINE_USER /
+// PIPELINE_PASSWORD in the pipeline's main).
+using ::concurrency::http::Credentials;
 
 struct RetryPolicy {
   int max_attempts = 5;

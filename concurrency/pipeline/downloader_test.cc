@@ -297,33 +297,6 @@ TEST(Downloader, ManyThreadsFetchAtOnce) {
     EXPECT_EQ(bodies[i], PricePageCsv(i + 1, 20)) << i;
 }
 
-TEST(Credentials, FlagsThenFileThenEnvironment) {
-  setenv("PIPELINE_USER", "env-user", 1);
-  setenv("PIPELINE_PASSWORD", "env-pass", 1);
-  std::string file = ::testing::TempDir() + "/creds";
-  ASSERT_THAT(io::WriteFileAtomically(file, "file-user:file:pass\n",
-                                      io::AtomicFile::Mode::kReplace),
-              IsOk());
-  absl::StatusOr<Credentials> c = LoadCredentials("u", "p", file);
-  ASSERT_THAT(c.status(), IsOk());
-  EXPECT_EQ(c->user, "u");
-  c = LoadCredentials("", "", file);
-  ASSERT_THAT(c.status(), IsOk());
-  EXPECT_EQ(c->user, "file-user");
-  EXPECT_EQ(c->password, "file:pass");
-  c = LoadCredentials("", "", "");
-  ASSERT_THAT(c.status(), IsOk());
-  EXPECT_EQ(c->user, "env-user");
-  EXPECT_EQ(c->password, "env-pass");
-  ASSERT_THAT(
-      io::WriteFileAtomically(file, "no colon", io::AtomicFile::Mode::kReplace),
-      IsOk());
-  EXPECT_THAT(LoadCredentials("", "", file).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(file)));
-  EXPECT_THAT(LoadCredentials("", "", file + ".missing").status(),
-              StatusIs(absl::StatusCode::kNotFound));
-}
-
 TEST(RedactUrl, DropsUserinfo) {
   EXPECT_EQ(RedactUrl("http://u:p@host:1/a?b=c@d"), "http://host:1/a?b=c@d");
   EXPECT_EQ(RedactUrl("http://host/a@b"), "http://host/a@b");

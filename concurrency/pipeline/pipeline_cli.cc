@@ -93,9 +93,9 @@ absl::Status ChooseSource(PipelineSetup& setup) {
   PipelineOptions& p = setup.pipeline;
   p.url_template = absl::GetFlag(FLAGS_url);
   if (!p.url_template.empty()) {
-    absl::StatusOr<Credentials> c = LoadCredentials(
+    absl::StatusOr<Credentials> c = http::LoadCredentials(
         absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_password),
-        absl::GetFlag(FLAGS_credentials_file));
+        absl::GetFlag(FLAGS_credentials_file), "PIPELINE");
     if (!c.ok()) return c.status();
     setup.download.credentials = *c;
     return absl::OkStatus();

@@ -55,10 +55,11 @@ absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
     std::unique_ptr<FrameSource> source, StreamerOptions options) {
   if (options.max_clients < 1 || options.fps <= 0 || options.jpeg_quality < 1 ||
       options.jpeg_quality > 100 || options.desired_fps < 0 ||
-      options.drop_same_frames < 0) {
+      options.drop_same_frames < 0 ||
+      options.device_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "need max_clients >= 1, fps > 0, jpeg_quality in [1, 100], "
-        "desired_fps >= 0, drop_same_frames >= 0");
+        "desired_fps >= 0, drop_same_frames >= 0, device_timeout > 0");
   }
   std::unique_ptr<Streamer> s(
       new Streamer(std::move(source), std::move(options)));
@@ -72,6 +73,8 @@ absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
 
 Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
     : source_(std::move(source)),
+      source_name_(source_->Describe()),
+      grabber_(*source_),
       options_(std::move(options)),
       gate_(options_.fps, options_.desired_fps, options_.drop_same_frames),
       loop_(options_.serving == Serving::kEventLoop
@@ -209,8 +212,8 @@ std::string Streamer::url() const {
   return absl::StrCat("http://", options_.host, ":", port(), "/");
 }
 
-bool Streamer::CaptureOne(int64_t* number) {
-  absl::StatusOr<cv::Mat> frame = source_->Next();
+bool Streamer::CaptureOne(int64_t* number, Grabber::Call call) {
+  absl::StatusOr<cv::Mat> frame = grabber_.Grab(call, options_.device_timeout);
   if (!frame.ok()) {
     absl::MutexLock l(&mu_);
     last_error_ = frame.status().ToString();
@@ -320,12 +323,9 @@ void Streamer::RecoverSource(int64_t* number) {
     const absl::Time next_frame = absl::Now() + absl::Seconds(1);
     while (!stopping_.HasBeenNotified() && absl::Now() < next_frame) {
       if (absl::Now() >= next_try) {
-        absl::Status reopened = source_->Reopen();
-        if (reopened.ok() && CaptureOne(number)) return;  // online again
-        if (!reopened.ok()) {
-          absl::MutexLock l(&mu_);
-          last_error_ = reopened.ToString();
-        }
+        // While a capture hangs, this waits for it rather than reopening
+        // under it (grabber.h).
+        if (CaptureOne(number, Grabber::Call::kReopenThenNext)) return;
         backoff = std::min(2 * backoff, kMaxReopenDelay);
         next_try = absl::Now() + backoff;
       }
@@ -447,7 +447,7 @@ std::string Streamer::StatsJson() const {
       "\"skipped_for_desired_fps\": %d, \"dropped_same_frames\": %d, "
       "\"clients\": %d, \"max_clients\": %d, "
       "\"last_error\": %s, \"streams\": [%s]}\n",
-      JsonString(source_->Describe()), online_ ? "true" : "false",
+      JsonString(source_name_), online_ ? "true" : "false",
       JsonString(online_ ? "" : last_error_), recoveries_, width_, height_,
       options_.fps, capture_rate_.Rate(now), sent_fps, captured_.load(),
       frames_read_.load(), gate_.skipped_for_desired_fps(),
@@ -498,7 +498,7 @@ th{background:#f4f4f4}.off{color:#b00;font-weight:bold}
 <img id="stream" src="/stream" alt="live stream">
 <table id="panel">
 <tr><th>source</th><td id="source">)",
-                      source_->Describe(), R"(</td></tr>
+                      source_name_, R"(</td></tr>
 <tr><th>resolution</th><td id="resolution">-</td></tr>
 <tr><th>signal</th><td id="online">-</td></tr>
 <tr><th>capture fps</th><td id="capture_fps">-</td></tr>

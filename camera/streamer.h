@@ -24,9 +24,16 @@
 // stream beyond `max_clients` 503. Client disconnects at any point are
 // normal (no SIGPIPE: every send uses MSG_NOSIGNAL).
 //
+// A lost source is not a dead stream: when a capture fails, or gives no
+// frame within `device_timeout` (the Grabber runs captures on a thread of
+// its own so that one that hangs can be waited out), open streams get a NO
+// SIGNAL frame about once a second while the source is reopened with
+// backoff; /stats shows `online: false` and why, and streaming resumes on
+// the same connections when frames come again.
+//
 // `Stop()` (and the destructor) stops the capture, closes the hub, shuts
 // down every client socket so that blocked sends return, and joins every
-// thread.
+// thread; a capture call still hanging is waited for (grabber.h).
 #ifndef CAMERA_STREAMER_H_
 #define CAMERA_STREAMER_H_
 
@@ -46,6 +53,7 @@
 #include "camera/frame_gate.h"
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
+#include "camera/grabber.h"
 #include "camera/rate_window.h"
 #include "camera/stream_loop.h"
 #include "concurrency/http/request.h"
@@ -85,6 +93,9 @@ struct StreamerOptions {
   // Do not send a frame identical to the previous one, at most this many in
   // a row (ustreamer's --drop-same-frames; 0: off).
   int drop_same_frames = 0;
+  // A capture that gives no frame for this long counts as a lost source
+  // (ustreamer's --device-timeout): NO SIGNAL frames, then reopening.
+  absl::Duration device_timeout = absl::Seconds(1);
 };
 
 class Streamer {
@@ -138,8 +149,9 @@ class Streamer {
   void PublishNoSignal(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
   static constexpr absl::Duration kFirstReopenDelay = absl::Milliseconds(250);
   static constexpr absl::Duration kMaxReopenDelay = absl::Seconds(5);
-  // Publishes one captured frame, encoded; false if the source failed.
-  bool CaptureOne(int64_t* number);
+  // Publishes one captured frame, encoded; false if the source failed or
+  // gave nothing within device_timeout.
+  bool CaptureOne(int64_t* number, Grabber::Call call = Grabber::Call::kNext);
   // GET /stream: takes the socket (to the event loop or this pool thread).
   void Stream(concurrency::io::ScopedFd socket, const std::string& peer);
   void StreamOnThisThread(int fd, int64_t id);
@@ -150,6 +162,8 @@ class Streamer {
   std::string Page() const;
 
   std::unique_ptr<FrameSource> source_;
+  const std::string source_name_;  // source_->Describe()
+  Grabber grabber_;                // the only caller of source_
   const StreamerOptions options_;
   FrameHub hub_;
   absl::Notification stopping_;

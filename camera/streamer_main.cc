@@ -47,6 +47,10 @@ ABSL_FLAG(double, desired_fps, 0,
 ABSL_FLAG(int, drop_same_frames, 0,
           "Do not send a frame identical to the previous one, at most this "
           "many in a row (0: off), as ustreamer's --drop-same-frames.");
+ABSL_FLAG(absl::Duration, device_timeout, absl::Seconds(1),
+          "A capture that gives no frame for this long counts as a lost "
+          "source: NO SIGNAL frames, then reopening (as ustreamer's "
+          "--device-timeout).");
 ABSL_FLAG(std::string, allow_origin, "",
           "Access-Control-Allow-Origin for every response (CORS), e.g. "
           "https://dashboard.example or *.");
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
   options.allow_origin = absl::GetFlag(FLAGS_allow_origin);
   options.desired_fps = absl::GetFlag(FLAGS_desired_fps);
   options.drop_same_frames = absl::GetFlag(FLAGS_drop_same_frames);
+  options.device_timeout = absl::GetFlag(FLAGS_device_timeout);
   absl::StatusOr<concurrency::http::Credentials> credentials =
       concurrency::http::LoadCredentials(
           absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_password),

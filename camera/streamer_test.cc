@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -466,6 +467,88 @@ TEST_P(StreamerTest, ALostSourceShowsNoSignalThenRecoversOnTheSameStream) {
   stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
   EXPECT_THAT(stats, HasSubstr("\"online\": true"));
   EXPECT_THAT(stats, HasSubstr("\"recoveries\": 1"));
+}
+
+// A camera that stops delivering without failing: Next() blocks while the
+// test holds it. Records whether any call ever overlapped another.
+class HangingSource : public FrameSource {
+ public:
+  struct Control {
+    absl::Mutex mu;
+    bool hang ABSL_GUARDED_BY(mu) = false;
+    int in_flight ABSL_GUARDED_BY(mu) = 0;
+    bool overlapped ABSL_GUARDED_BY(mu) = false;
+    int reopens ABSL_GUARDED_BY(mu) = 0;
+    void Hang(bool on) {
+      absl::MutexLock l(&mu);
+      hang = on;
+    }
+  };
+  explicit HangingSource(std::shared_ptr<Control> control)
+      : inner_(*MakeFrameSource("test", {.width = 320, .height = 240})),
+        control_(std::move(control)) {}
+  absl::StatusOr<cv::Mat> Next() override {
+    {
+      absl::MutexLock l(&control_->mu);
+      Enter();
+      control_->mu.Await(absl::Condition(
+          +[](Control* c) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !c->hang; },
+          control_.get()));
+      --control_->in_flight;
+    }
+    return inner_->Next();
+  }
+  absl::Status Reopen() override {
+    absl::MutexLock l(&control_->mu);
+    Enter();
+    ++control_->reopens;
+    --control_->in_flight;
+    return absl::OkStatus();
+  }
+  std::string Describe() const override { return "hanging"; }
+
+ private:
+  void Enter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_->mu) {
+    if (control_->in_flight > 0) control_->overlapped = true;
+    ++control_->in_flight;
+  }
+  std::unique_ptr<FrameSource> inner_;
+  std::shared_ptr<Control> control_;
+};
+
+TEST_P(StreamerTest, ACaptureThatHangsForDeviceTimeoutIsALostSource) {
+  auto control = std::make_shared<HangingSource::Control>();
+  StreamerOptions o;
+  o.port = 0;
+  o.serving = GetParam();
+  o.device_timeout = absl::Milliseconds(200);
+  auto s = Streamer::Start(std::make_unique<HangingSource>(control), o);
+  ASSERT_THAT(s.status(), IsOk());
+  // Runs first on the way out, so that no capture is left hanging when
+  // the streamer stops.
+  absl::Cleanup release = [control] { control->Hang(false); };
+  Client c((*s)->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  auto real = [](int64_t n) { return n > 0; };
+  auto no_signal = [](int64_t n) { return n == -1; };
+  ASSERT_TRUE(ReadUntil(c, real, 100));
+
+  control->Hang(true);
+  ASSERT_TRUE(ReadUntil(c, no_signal, 200));
+  ASSERT_TRUE(ReadUntil(c, no_signal, 200));  // and they keep coming
+  std::string stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("\"online\": false"));
+  EXPECT_THAT(stats, HasSubstr("hanging: no frame within 200ms"));
+
+  control->Hang(false);
+  ASSERT_TRUE(ReadUntil(c, real, 200));  // same connection, no reconnect
+  stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("\"online\": true"));
+  EXPECT_THAT(stats, HasSubstr("\"recoveries\": 1"));
+  absl::MutexLock l(&control->mu);
+  EXPECT_FALSE(control->overlapped) << "a call reached the source while "
+                                       "another hung";
 }
 
 // Over a second of streaming at 30 fps: the rates are windowed averages, so

@@ -28,29 +28,38 @@ class TestPatternSource : public FrameSource {
  public:
   explicit TestPatternSource(const SourceOptions& o)
       : width_(std::max(o.width, kBits * kBlock)),
-        height_(std::max(o.height, 64)) {}
+        height_(std::max(o.height, 64)),
+        ramp_b_(static_cast<size_t>(width_)),
+        ramp_r_(static_cast<size_t>(width_ + height_)) {}
 
   absl::StatusOr<cv::Mat> Next() override {
     ++k_;
-    // Each channel is a ramp: B along x, G along y, R along x + y. Build the
-    // planes row by row from small tables, then interleave with cv::merge.
-    cv::Mat b(height_, width_, CV_8UC1), g(height_, width_, CV_8UC1),
-        r(height_, width_, CV_8UC1);
-    std::vector<uint8_t> ramp_b(static_cast<size_t>(width_));
-    std::vector<uint8_t> ramp_r(static_cast<size_t>(width_ + height_));
-    for (int x = 0; x < width_; ++x)
-      ramp_b[x] = static_cast<uint8_t>((x + 4 * k_) & 255);
+    // Drawn into the previous frame's pixels when nobody holds that frame
+    // any more (the capture loop encodes a frame and lets it go): a fresh
+    // 900 KB buffer per frame cost a quarter of the streamer's CPU at 1,000
+    // clients, in page faults and the planes' merge. A frame still held
+    // elsewhere is left alone: callers keep value semantics.
+    if (frame_.empty() || frame_.u == nullptr || frame_.u->refcount > 1) {
+      frame_ = cv::Mat(height_, width_, CV_8UC3);  // create() would reuse it
+    }
+    // Each channel is a ramp: B along x, G along y, R along x + y.
+    for (int x = 0; x < width_; ++x) {
+      ramp_b_[x] = static_cast<uint8_t>((x + 4 * k_) & 255);
+    }
     for (int i = 0; i < width_ + height_; ++i) {
-      ramp_r[i] = static_cast<uint8_t>((i / 2 + 3 * k_) & 255);
+      ramp_r_[i] = static_cast<uint8_t>((i / 2 + 3 * k_) & 255);
     }
     for (int y = 0; y < height_; ++y) {
-      std::memcpy(b.ptr(y), ramp_b.data(), ramp_b.size());
-      std::memset(g.ptr(y), static_cast<int>((y + 2 * k_) & 255),
-                  static_cast<size_t>(width_));
-      std::memcpy(r.ptr(y), ramp_r.data() + y, static_cast<size_t>(width_));
+      uint8_t* px = frame_.ptr<uint8_t>(y);
+      const uint8_t g = static_cast<uint8_t>((y + 2 * k_) & 255);
+      const uint8_t* r = ramp_r_.data() + y;
+      for (int x = 0; x < width_; ++x, px += 3) {
+        px[0] = ramp_b_[x];
+        px[1] = g;
+        px[2] = r[x];
+      }
     }
-    cv::Mat frame;
-    cv::merge(std::vector<cv::Mat>{b, g, r}, frame);
+    cv::Mat frame = frame_;
     for (int b = 0; b < kBits; ++b) {
       const bool on = (static_cast<uint64_t>(k_) >> b) & 1;
       cv::rectangle(frame, cv::Rect(b * kBlock, 0, kBlock, kBlock),
@@ -71,6 +80,8 @@ class TestPatternSource : public FrameSource {
  private:
   int width_, height_;
   int64_t k_ = 0;
+  cv::Mat frame_;
+  std::vector<uint8_t> ramp_b_, ramp_r_;
 };
 
 class CaptureSource : public FrameSource {

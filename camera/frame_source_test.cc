@@ -47,6 +47,43 @@ TEST(TestPattern, ItMoves) {
   EXPECT_GT(cv::norm(a(body), b(body), cv::NORM_L1), 0);
 }
 
+// The anchors' synthetic capture, pixel for pixel, away from the strip and
+// the text: B = x + 4k, G = y + 2k, R = (x + y) / 2 + 3k, mod 256.
+TEST(TestPattern, PixelsFollowTheAnchorsFormula) {
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource("test", {.width = 320, .height = 240});
+  ASSERT_THAT(src.status(), IsOk());
+  for (int k = 1; k <= 3; ++k) {
+    absl::StatusOr<cv::Mat> f = (*src)->Next();
+    ASSERT_THAT(f.status(), IsOk());
+    for (int y : {60, 131, 239}) {
+      for (int x : {0, 77, 319}) {
+        const cv::Vec3b px = f->at<cv::Vec3b>(y, x);
+        EXPECT_EQ(px[0], (x + 4 * k) % 256) << x << "," << y << " k=" << k;
+        EXPECT_EQ(px[1], (y + 2 * k) % 256) << x << "," << y << " k=" << k;
+        EXPECT_EQ(px[2], ((x + y) / 2 + 3 * k) % 256)
+            << x << "," << y << " k=" << k;
+      }
+    }
+  }
+}
+
+// The source draws into a released frame's buffer, never into one the
+// caller still holds.
+TEST(TestPattern, HeldFramesKeepTheirPixels) {
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource("test", {.width = 320, .height = 240});
+  ASSERT_THAT(src.status(), IsOk());
+  cv::Mat first = *(*src)->Next();
+  const cv::Mat copy = first.clone();
+  for (int k = 2; k <= 4; ++k) {
+    cv::Mat next = *(*src)->Next();  // released at once: may be reused
+    EXPECT_EQ(ReadFrameNumber(next), k);
+  }
+  EXPECT_EQ(cv::norm(first, copy, cv::NORM_INF), 0);
+  EXPECT_EQ(ReadFrameNumber(first), 1);
+}
+
 TEST(FileSource, PlaysAVideoFileAndLoops) {
   const std::string path = absl::StrCat(::testing::TempDir(), "/clip.avi");
   {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "camera/mjpeg.h"
 #include "concurrency/io/read_write.h"
@@ -16,33 +17,32 @@ namespace {
 
 using concurrency::io::ScopedFd;
 
-constexpr uint64_t kWakeTag = ~uint64_t{0};
 constexpr int kMaxEvents = 256;
-constexpr int kTickMs = 250;  // how often stalls are looked for
+constexpr absl::Duration kTick = absl::Milliseconds(250);  // stall checks
 
 }  // namespace
 
 StreamLoop::StreamLoop(FrameHub& hub, absl::Duration stall_timeout,
-                       OnUpdate on_update, OnClose on_close)
+                       OnClose on_close)
     : hub_(hub),
       stall_timeout_(stall_timeout),
-      on_update_(std::move(on_update)),
       on_close_(std::move(on_close)),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = kWakeTag;
+  ev.data.ptr = nullptr;  // the wake-up; clients carry their Client*
   epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev);
   thread_ = std::thread([this] { Run(); });
 }
 
 StreamLoop::~StreamLoop() { Stop(); }
 
-void StreamLoop::Add(ScopedFd socket, int64_t id) {
+void StreamLoop::Add(ScopedFd socket, int64_t id,
+                     std::shared_ptr<StreamCounts> counts) {
   {
     absl::MutexLock l(&mu_);
-    pending_.emplace_back(std::move(socket), id);
+    pending_.push_back({std::move(socket), id, std::move(counts)});
   }
   hub_.AddSubscriber();
   FrameReady();
@@ -66,169 +66,172 @@ void StreamLoop::Stop() {
   thread_.join();
 }
 
-void StreamLoop::SetWantOut(Client& c, bool on) {
-  if (c.want_out == on) return;
-  c.want_out = on;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
-  ev.data.u64 = static_cast<uint64_t>(c.fd.get());
-  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
-}
-
-void StreamLoop::Drop(int fd) {
-  auto it = clients_.find(fd);
-  if (it == clients_.end()) return;
-  int64_t id = it->second.id;
-  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  clients_.erase(it);  // closes the socket
+void StreamLoop::Drop(Client* c) {
+  const int64_t id = c->id;
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, c->fd.get(), nullptr);
+  // Swap with the last and pop: Client objects stay where they are, so the
+  // other pointers in a dead list (and in epoll) remain valid.
+  const size_t i = c->index;
+  if (i + 1 != clients_.size()) {
+    clients_[i] = std::move(clients_.back());
+    clients_[i]->index = i;
+  }
+  clients_.pop_back();  // closes the socket
   hub_.RemoveSubscriber();
   on_close_(id);
 }
 
-void StreamLoop::DropAll(const std::vector<int>& fds) {
-  for (int fd : fds) Drop(fd);
+void StreamLoop::DropAll(const std::vector<Client*>& dead) {
+  for (Client* c : dead) Drop(c);
 }
 
-void StreamLoop::Start(Client& c, std::shared_ptr<const Frame> frame) {
-  if (c.last > 0) c.skipped += frame->number - c.last - 1;
-  c.last = frame->number;
-  c.head = MultipartPartHead(frame->jpeg.size(), frame->number);
-  c.frame = std::move(frame);
+void StreamLoop::Start(Client& c, std::shared_ptr<const Part> part) {
+  const int64_t number = part->number;
+  if (c.last > 0) c.skipped += number - c.last - 1;
+  c.last = number;
+  c.part = std::move(part);
   c.off = 0;
-  c.progress = absl::Now();
+  c.progress = now_;
 }
 
 bool StreamLoop::Pump(Client& c) {
-  while (c.frame != nullptr) {
-    const absl::string_view jpeg = c.frame->jpeg;
-    const absl::string_view pieces[] = {c.head, jpeg, kPartEnd};
-    const size_t total = c.head.size() + jpeg.size() + kPartEnd.size();
+  while (c.part != nullptr) {
+    const absl::string_view bytes = c.part->bytes;
     absl::StatusOr<size_t> n =
-        concurrency::io::SendSome(c.fd.get(), pieces, c.off, "stream");
+        concurrency::io::SendSome(c.fd.get(), {bytes}, c.off, "stream");
     if (!n.ok()) return false;  // the client went away
-    if (*n == 0) {
-      SetWantOut(c, true);
-      return true;
-    }
+    if (*n == 0) return true;   // full: an EPOLLOUT edge brings us back
     c.off += *n;
-    c.progress = absl::Now();
-    if (c.off < total) continue;
-    ++c.sent;
-    on_update_(c.id, c.sent, c.skipped);
-    c.frame = nullptr;
+    c.progress = now_;
+    if (c.off < bytes.size()) continue;
+    c.counts->Store(++c.sent, c.skipped);
+    c.part = nullptr;
     // Already a newer frame? Take it at once: that is the skipping.
-    std::shared_ptr<const Frame> latest = hub_.Latest();
-    if (latest != nullptr && latest->number > c.last) {
-      Start(c, std::move(latest));
+    if (latest_ != nullptr && latest_->number > c.last) {
+      Start(c, latest_);
     }
   }
-  SetWantOut(c, false);
   return true;
 }
 
 void StreamLoop::HandleEvents(const epoll_event* events, int n) {
-  std::vector<int> dead;
+  std::vector<Client*> dead;
   for (int i = 0; i < n; ++i) {
-    if (events[i].data.u64 == kWakeTag) {
+    auto* c = static_cast<Client*>(events[i].data.ptr);
+    if (c == nullptr) {
       uint64_t count;
       (void)!read(wake_fd_.get(), &count, sizeof count);
       continue;
     }
-    int fd = static_cast<int>(events[i].data.u64);
-    auto it = clients_.find(fd);
-    if (it == clients_.end()) continue;
     if (events[i].events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
-      dead.push_back(fd);
+      dead.push_back(c);
       continue;
     }
     if (events[i].events & EPOLLIN) {  // clients have nothing to say
       char buf[512];
-      ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-        dead.push_back(fd);
+      ssize_t got;
+      while ((got = recv(c->fd.get(), buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+      }
+      if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        dead.push_back(c);
         continue;
       }
     }
-    if ((events[i].events & EPOLLOUT) && !Pump(it->second)) dead.push_back(fd);
+    if ((events[i].events & EPOLLOUT) && !Pump(*c)) dead.push_back(c);
   }
   DropAll(dead);
 }
 
 int StreamLoop::AdoptPending() {
-  std::vector<std::pair<ScopedFd, int64_t>> added;
+  std::vector<Pending> added;
   {
     absl::MutexLock l(&mu_);
     if (stopping_) return -1;
     added.swap(pending_);
   }
-  for (auto& [socket, id] : added) {
-    int fd = socket.get();
-    Client c;
-    c.fd = std::move(socket);
-    c.id = id;
-    c.progress = absl::Now();
-    clients_.emplace(fd, std::move(c));
+  for (Pending& a : added) {
+    auto c = std::make_unique<Client>();
+    c->fd = std::move(a.fd);
+    c->id = a.id;
+    c->counts = std::move(a.counts);
+    c->index = clients_.size();
+    c->progress = now_;
+    // Edge-triggered: EPOLLOUT comes once after the socket was full, so a
+    // writable socket costs no wake-ups and no epoll_ctl per frame.
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.u64 = static_cast<uint64_t>(fd);
-    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = c.get();
+    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, c->fd.get(), &ev);
+    clients_.push_back(std::move(c));
   }
   return static_cast<int>(added.size());
 }
 
-void StreamLoop::OfferLatest(int64_t* announced, bool force) {
-  std::shared_ptr<const Frame> latest = hub_.Latest();
-  if (latest == nullptr || (latest->number <= *announced && !force)) return;
-  *announced = latest->number;
-  std::vector<int> dead;
-  for (auto& [fd, c] : clients_) {
-    if (c.frame == nullptr && latest->number > c.last) {
-      Start(c, latest);
-      if (!Pump(c)) dead.push_back(fd);
+void StreamLoop::OfferLatest(bool force) {
+  std::shared_ptr<const Frame> frame = hub_.Latest();
+  if (frame == nullptr) return;
+  const bool fresh = latest_ == nullptr || frame->number > latest_->number;
+  if (!fresh && !force) return;
+  if (fresh) {
+    auto part = std::make_shared<Part>();
+    part->number = frame->number;
+    part->bytes =
+        absl::StrCat(MultipartPartHead(frame->jpeg.size(), frame->number),
+                     frame->jpeg, kPartEnd);
+    latest_ = std::move(part);
+  }
+  std::vector<Client*> dead;
+  for (const std::unique_ptr<Client>& c : clients_) {
+    if (c->part == nullptr && latest_->number > c->last) {
+      Start(*c, latest_);
+      if (!Pump(*c)) dead.push_back(c.get());
     }
   }
   DropAll(dead);
 }
 
 void StreamLoop::DropStalled() {
-  const absl::Time now = absl::Now();
-  std::vector<int> dead;
-  for (auto& [fd, c] : clients_) {
-    if (c.frame != nullptr && now - c.progress > stall_timeout_) {
-      dead.push_back(fd);
+  std::vector<Client*> dead;
+  for (const std::unique_ptr<Client>& c : clients_) {
+    if (c->part != nullptr && now_ - c->progress > stall_timeout_) {
+      dead.push_back(c.get());
     }
   }
   DropAll(dead);
 }
 
 void StreamLoop::CloseAll() {
-  std::vector<int> all;
-  for (auto& [fd, c] : clients_) all.push_back(fd);
-  DropAll(all);
+  while (!clients_.empty()) Drop(clients_.back().get());
   // Streams added after the last round: close them too.
-  std::vector<std::pair<ScopedFd, int64_t>> late;
+  std::vector<Pending> late;
   {
     absl::MutexLock l(&mu_);
     late.swap(pending_);
   }
-  for (auto& [socket, id] : late) {
-    socket.Reset();
+  for (Pending& p : late) {
+    p.fd.Reset();
     hub_.RemoveSubscriber();
-    on_close_(id);
+    on_close_(p.id);
   }
 }
 
 void StreamLoop::Run() {
   epoll_event events[kMaxEvents];
-  int64_t announced = 0;  // the newest frame clients were offered
+  now_ = absl::Now();
+  absl::Time next_tick = now_ + kTick;
   while (true) {
-    int n = epoll_wait(epoll_fd_.get(), events, kMaxEvents, kTickMs);
+    const int n = epoll_wait(epoll_fd_.get(), events, kMaxEvents,
+                             absl::ToInt64Milliseconds(kTick));
+    now_ = absl::Now();
     HandleEvents(events, n);
-    int added = AdoptPending();
+    const int added = AdoptPending();
     if (added < 0) break;
     // A new frame (or a new client): every idle client starts it.
-    OfferLatest(&announced, added > 0);
-    DropStalled();
+    OfferLatest(added > 0);
+    if (now_ >= next_tick) {
+      DropStalled();
+      next_tick = now_ + kTick;
+    }
   }
   CloseAll();
 }

@@ -80,12 +80,6 @@ Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
       loop_(options_.serving == Serving::kEventLoop
                 ? std::make_unique<StreamLoop>(
                       hub_, options_.send_timeout,
-                      [this](int64_t id, int64_t sent, int64_t skipped) {
-                        absl::MutexLock l(&mu_);
-                        auto it = clients_.find(id);
-                        if (it == clients_.end()) return;
-                        CountSent(it->second, sent, skipped);
-                      },
                       [this](int64_t id) { RemoveClient(id); })
                 : nullptr),
       server_(ServerOptions(options_)) {}
@@ -230,6 +224,7 @@ bool Streamer::CaptureOne(int64_t* number, Grabber::Call call) {
   f->jpeg.assign(jpeg.begin(), jpeg.end());
   {
     absl::MutexLock l(&mu_);
+    SampleClientRates(f->captured);
     width_ = frame->cols;
     height_ = frame->rows;
     // After a pause (no viewers, no signal) the rate starts afresh, from
@@ -246,10 +241,22 @@ bool Streamer::CaptureOne(int64_t* number, Grabber::Call call) {
       ++recoveries_;
     }
   }
-  hub_.Publish(std::move(f));
-  if (loop_ != nullptr) loop_->FrameReady();
+  PublishFrame(std::move(f));
   captured_.fetch_add(1);
   return true;
+}
+
+void Streamer::PublishFrame(std::shared_ptr<Frame> frame) {
+  hub_.Publish(std::move(frame));
+  if (loop_ != nullptr) loop_->FrameReady();
+}
+
+void Streamer::SampleClientRates(absl::Time now) {
+  if (now - clients_sampled_ < absl::Milliseconds(100)) return;
+  clients_sampled_ = now;
+  for (auto& [id, c] : clients_) {
+    c.sent_rate.Sample(now, c.counts->sent.load(std::memory_order_relaxed));
+  }
 }
 
 void Streamer::CaptureLoop() {
@@ -304,8 +311,11 @@ void Streamer::PublishNoSignal(int64_t* number) {
   f->number = ++*number;
   f->captured = absl::Now();
   f->jpeg.assign(jpeg.begin(), jpeg.end());
-  hub_.Publish(std::move(f));
-  if (loop_ != nullptr) loop_->FrameReady();
+  {
+    absl::MutexLock l(&mu_);
+    SampleClientRates(f->captured);
+  }
+  PublishFrame(std::move(f));
 }
 
 // Streams stay open: they get a NO SIGNAL frame about once a second while
@@ -335,21 +345,19 @@ void Streamer::RecoverSource(int64_t* number) {
   }
 }
 
-int64_t Streamer::AddClient(const std::string& peer) {
+std::pair<int64_t, std::shared_ptr<StreamCounts>> Streamer::AddClient(
+    const std::string& peer) {
   absl::MutexLock l(&mu_);
-  if (static_cast<int>(clients_.size()) >= options_.max_clients) return 0;
+  if (static_cast<int>(clients_.size()) >= options_.max_clients) {
+    return {0, nullptr};
+  }
   int64_t id = next_client_id_++;
   Client& c = clients_[id];
   c.peer = peer;
   c.connected = absl::Now();
+  c.counts = std::make_shared<StreamCounts>();
   c.sent_rate.Start(c.connected);
-  return id;
-}
-
-void Streamer::CountSent(Client& c, int64_t sent, int64_t skipped) {
-  c.sent = sent;
-  c.skipped = skipped;
-  c.sent_rate.Sample(absl::Now(), sent);
+  return {id, c.counts};
 }
 
 void Streamer::RemoveClient(int64_t id) {
@@ -363,7 +371,7 @@ void Streamer::Stream(io::ScopedFd socket, const std::string& peer) {
   // stall be noticed within a second or so.
   int sndbuf = 256 << 10;
   setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  int64_t id = AddClient(peer);
+  auto [id, counts] = AddClient(peer);
   if (id == 0) {
     (void)io::SendAll(
         socket.get(),
@@ -380,14 +388,14 @@ void Streamer::Stream(io::ScopedFd socket, const std::string& peer) {
     return;
   }
   if (loop_ != nullptr) {
-    loop_->Add(std::move(socket), id);  // the event loop owns it now
+    loop_->Add(std::move(socket), id, counts);  // the event loop owns it now
     return;
   }
-  StreamOnThisThread(socket.get(), id);
+  StreamOnThisThread(socket.get(), *counts);
   RemoveClient(id);
 }
 
-void Streamer::StreamOnThisThread(int fd, int64_t id) {
+void Streamer::StreamOnThisThread(int fd, StreamCounts& counts) {
   absl::StatusOr<ThreadSubscription> sub = ThreadSubscription::Open(hub_);
   if (!sub.ok()) return;
   while (!stopping_.HasBeenNotified()) {
@@ -402,8 +410,7 @@ void Streamer::StreamOnThisThread(int fd, int64_t id) {
     if (!io::SendAll(fd, part, "stream part").ok()) {
       return;  // the client went away, or stopped reading for send_timeout
     }
-    absl::MutexLock l(&mu_);
-    CountSent(clients_[id], sub->delivered(), sub->skipped());
+    counts.Store(sub->delivered(), sub->skipped());
   }
 }
 
@@ -435,8 +442,8 @@ std::string Streamer::StatsJson() const {
     streams.push_back(absl::StrFormat(
         "{\"id\": %d, \"peer\": %s, \"fps\": %.1f, \"frames_sent\": %d, "
         "\"frames_skipped\": %d, \"connected_s\": %.0f}",
-        id, JsonString(c.peer), fps, c.sent, c.skipped,
-        absl::ToDoubleSeconds(now - c.connected)));
+        id, JsonString(c.peer), fps, c.counts->sent.load(),
+        c.counts->skipped.load(), absl::ToDoubleSeconds(now - c.connected)));
   }
   if (!clients_.empty()) sent_fps /= static_cast<double>(clients_.size());
   return absl::StrFormat(
@@ -462,7 +469,8 @@ std::string Streamer::StateJson() const {
   for (const auto& [id, c] : clients_) {
     stat.push_back(absl::StrFormat(
         "\"%d\": {\"peer\": %s, \"frames_sent\": %d, \"frames_skipped\": %d}",
-        id, JsonString(c.peer), c.sent, c.skipped));
+        id, JsonString(c.peer), c.counts->sent.load(),
+        c.counts->skipped.load()));
   }
   return absl::StrFormat(
       "{\"ok\": true, \"result\": {\"encoder\": {\"type\": \"CPU\", "

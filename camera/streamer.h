@@ -55,6 +55,7 @@
 #include "camera/frame_source.h"
 #include "camera/grabber.h"
 #include "camera/rate_window.h"
+#include "camera/stream_counts.h"
 #include "camera/stream_loop.h"
 #include "concurrency/http/request.h"
 #include "concurrency/http/response.h"
@@ -120,13 +121,14 @@ class Streamer {
   struct Client {
     std::string peer;
     absl::Time connected;
-    int64_t sent = 0;
-    int64_t skipped = 0;
+    std::shared_ptr<StreamCounts> counts;  // written by whoever serves it
     RateWindow sent_rate;
   };
-  // Records a client's counts (under mu_).
-  void CountSent(Client& c, int64_t sent, int64_t skipped)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Feeds each client's frames sent to its rate window, at most every
+  // 100 ms: on the capture thread, so that senders never take mu_.
+  void SampleClientRates(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes a frame to the hub and the event loop.
+  void PublishFrame(std::shared_ptr<Frame> frame) ABSL_LOCKS_EXCLUDED(mu_);
 
   Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options);
   void Route();
@@ -154,9 +156,10 @@ class Streamer {
   bool CaptureOne(int64_t* number, Grabber::Call call = Grabber::Call::kNext);
   // GET /stream: takes the socket (to the event loop or this pool thread).
   void Stream(concurrency::io::ScopedFd socket, const std::string& peer);
-  void StreamOnThisThread(int fd, int64_t id);
-  // A new stream's id, or 0 past max_clients.
-  int64_t AddClient(const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
+  void StreamOnThisThread(int fd, StreamCounts& counts);
+  // A new stream's id and counts, or id 0 past max_clients.
+  std::pair<int64_t, std::shared_ptr<StreamCounts>> AddClient(
+      const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveClient(int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
   concurrency::http::HttpResponse Snapshot();
   std::string Page() const;
@@ -174,6 +177,7 @@ class Streamer {
   std::map<int64_t, Client> clients_ ABSL_GUARDED_BY(mu_);  // by stream id
   int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
   RateWindow capture_rate_ ABSL_GUARDED_BY(mu_);
+  absl::Time clients_sampled_ ABSL_GUARDED_BY(mu_);
   FrameGate gate_;  // Skip() on the capture thread only
   std::atomic<int64_t> frames_read_{0};
   absl::Time last_capture_ ABSL_GUARDED_BY(mu_);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "concurrency/io/posix_error.h"
 
@@ -15,11 +16,11 @@ namespace {
 
 constexpr size_t kReadChunk = 64 << 10;
 
-// The iovecs of `pieces` from byte `offset` on.
-std::vector<iovec> Gather(absl::Span<const absl::string_view> pieces,
-                          size_t offset) {
-  std::vector<iovec> v;
-  v.reserve(pieces.size());
+// The iovecs of `pieces` from byte `offset` on. Inline: an event loop sends
+// a part to each of 1,000 clients 30 times a second, without a malloc each.
+absl::InlinedVector<iovec, 4> Gather(absl::Span<const absl::string_view> pieces,
+                                     size_t offset) {
+  absl::InlinedVector<iovec, 4> v;
   for (absl::string_view p : pieces) {
     if (offset >= p.size()) {
       offset -= p.size();
@@ -34,8 +35,15 @@ std::vector<iovec> Gather(absl::Span<const absl::string_view> pieces,
 // One sendmsg of `pieces` from `offset`, retried on EINTR; -1 with errno.
 ssize_t SendOnce(int fd, absl::Span<const absl::string_view> pieces,
                  size_t offset, int flags) {
-  std::vector<iovec> v = Gather(pieces, offset);
+  absl::InlinedVector<iovec, 4> v = Gather(pieces, offset);
   if (v.empty()) return 0;
+  if (v.size() == 1) {  // send() spares the kernel importing an iovec array
+    ssize_t n;
+    do {
+      n = ::send(fd, v[0].iov_base, v[0].iov_len, flags | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
   msghdr msg{};
   msg.msg_iov = v.data();
   msg.msg_iovlen = v.size();

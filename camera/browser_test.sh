@@ -14,15 +14,8 @@ mkdir -p "${HOME}"
 browser=$(command -v chromium || true)
 [[ -n "${browser}" ]] || fail "no chromium on PATH (tools/bazel installs Debian's chromium)"
 
-mkfifo "${tmp}/out"
-camera/streamer --source=test --port=0 --width=320 --height=240 --fps=30 \
-  >"${tmp}/out" 2>"${tmp}/err" &
-pid=$!
-trap 'kill "${pid}" 2>/dev/null || true' EXIT
-exec 3<"${tmp}/out"
-read -r -t 60 banner <&3 || fail "no banner: $(cat "${tmp}/err")"
-[[ "${banner}" =~ (http://127\.0\.0\.1:[0-9]+/) ]] || fail "banner: ${banner}"
-url=${BASH_REMATCH[1]}
+source camera/testing_streamer.sh
+start_streamer --source=test --width=320 --height=240 --fps=30
 
 # Prints the page's DOM after its script ran for 3 s of virtual time.
 visit() {

@@ -11,15 +11,8 @@ tmp=${TEST_TMPDIR:-$(mktemp -d)}
 command -v ffprobe >/dev/null && command -v ffmpeg >/dev/null \
   || fail "no ffprobe/ffmpeg on PATH (tools/bazel installs Debian's ffmpeg)"
 
-mkfifo "${tmp}/out"
-camera/streamer --source=test --port=0 --width=640 --height=480 --fps=30 \
-  >"${tmp}/out" 2>"${tmp}/err" &
-pid=$!
-trap 'kill "${pid}" 2>/dev/null || true' EXIT
-exec 3<"${tmp}/out"
-read -r -t 60 banner <&3 || fail "no banner: $(cat "${tmp}/err")"
-[[ "${banner}" =~ (http://127\.0\.0\.1:[0-9]+/) ]] || fail "banner: ${banner}"
-url=${BASH_REMATCH[1]}
+source camera/testing_streamer.sh
+start_streamer --source=test --width=640 --height=480 --fps=30
 
 probe() {  # codec,width,height of the first video stream at $1
   timeout 60 ffprobe -v error -select_streams v:0 \

@@ -1,5 +1,8 @@
 #include "concurrency/pipeline/layout.h"
 
+#include <zlib.h>
+
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -8,12 +11,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/status_matchers.h"
+#include "tools/testing/temp_dir.h"
 
 namespace concurrency::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing_util::IsOk;
+using ::testing_util::NewTempDir;
 using ::testing_util::StatusIs;
 
 TEST(LayoutTest, SlotsAreFixedRunsOfBatchPages) {
@@ -133,6 +138,30 @@ TEST(ManifestTest, ADifferentRunIsNamedBySetting) {
         CheckSameRun(a, c.b, "m.txt"),
         StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(c.message)));
   }
+}
+
+// The manifest's record of an archive: size and CRC-32, read in chunks, so
+// sizes around and across the chunk size are the cases.
+TEST(MeasureFileTest, SizeAndCrcOfWholeFilesWhateverTheirSize) {
+  const std::string dir = NewTempDir("measure");
+  for (size_t size : {size_t{0}, size_t{1}, size_t{65535}, size_t{65536},
+                      size_t{65537}, size_t{131072}, size_t{200003}}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) {
+      bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+    }
+    const std::string path = absl::StrCat(dir, "/f", size);
+    std::ofstream(path, std::ios::binary) << bytes;
+    absl::StatusOr<ArchiveRecord> r = MeasureFile(path);
+    ASSERT_THAT(r.status(), IsOk()) << size;
+    EXPECT_EQ(r->size, size);
+    EXPECT_EQ(r->crc32, crc32(crc32(0L, Z_NULL, 0),
+                              reinterpret_cast<const Bytef*>(bytes.data()),
+                              static_cast<uInt>(size)))
+        << size;
+  }
+  EXPECT_THAT(MeasureFile(dir + "/missing").status(),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

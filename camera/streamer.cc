@@ -215,13 +215,7 @@ bool Streamer::CaptureOne(int64_t* number, Grabber::Call call) {
   }
   frames_read_.fetch_add(1);
   if (gate_.Skip(*frame)) return true;
-  std::vector<uchar> jpeg;
-  cv::imencode(".jpg", *frame, jpeg,
-               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
-  auto f = std::make_shared<Frame>();
-  f->number = ++*number;
-  f->captured = absl::Now();
-  f->jpeg.assign(jpeg.begin(), jpeg.end());
+  std::shared_ptr<Frame> f = Encode(*frame, number);
   {
     absl::MutexLock l(&mu_);
     SampleClientRates(f->captured);
@@ -244,6 +238,18 @@ bool Streamer::CaptureOne(int64_t* number, Grabber::Call call) {
   PublishFrame(std::move(f));
   captured_.fetch_add(1);
   return true;
+}
+
+std::shared_ptr<Frame> Streamer::Encode(const cv::Mat& picture,
+                                        int64_t* number) const {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", picture, jpeg,
+               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
+  auto f = std::make_shared<Frame>();
+  f->number = ++*number;
+  f->captured = absl::Now();
+  f->jpeg.assign(jpeg.begin(), jpeg.end());
+  return f;
 }
 
 void Streamer::PublishFrame(std::shared_ptr<Frame> frame) {
@@ -304,13 +310,7 @@ void Streamer::PublishNoSignal(int64_t* number) {
   cv::putText(frame, reason.substr(0, 60), {8, height - 12},
               cv::FONT_HERSHEY_SIMPLEX, scale / 3, cv::Scalar(230, 230, 230),
               1);
-  std::vector<uchar> jpeg;
-  cv::imencode(".jpg", frame, jpeg,
-               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
-  auto f = std::make_shared<Frame>();
-  f->number = ++*number;
-  f->captured = absl::Now();
-  f->jpeg.assign(jpeg.begin(), jpeg.end());
+  std::shared_ptr<Frame> f = Encode(frame, number);
   {
     absl::MutexLock l(&mu_);
     SampleClientRates(f->captured);

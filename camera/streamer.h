@@ -127,6 +127,8 @@ class Streamer {
   // Feeds each client's frames sent to its rate window, at most every
   // 100 ms: on the capture thread, so that senders never take mu_.
   void SampleClientRates(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `picture` as a JPEG frame numbered ++*number, captured now.
+  std::shared_ptr<Frame> Encode(const cv::Mat& picture, int64_t* number) const;
   // Publishes a frame to the hub and the event loop.
   void PublishFrame(std::shared_ptr<Frame> frame) ABSL_LOCKS_EXCLUDED(mu_);
 

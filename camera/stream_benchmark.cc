@@ -136,6 +136,13 @@ void Consume(Conn& c, const char* p, size_t n, bool counting) {
       if (counting) ++c.frames;
       continue;
     }
+    // A part head; skip the CRLF (or CRLFs, as other servers send) left
+    // after the previous JPEG.
+    while (c.buf.empty() && n > 0 && (*p == '\r' || *p == '\n')) {
+      ++p;
+      --n;
+    }
+    if (n == 0) return;
     const size_t old = c.buf.size();
     const size_t take = std::min(n, size_t{512});
     c.buf.append(p, take);

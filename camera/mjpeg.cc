@@ -4,12 +4,12 @@
 
 namespace camera {
 
-std::string MultipartResponseHead() {
-  return absl::StrCat(
-      "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace;boundary=",
-      kBoundary,
-      "\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n"
-      "Connection: close\r\n\r\n");
+concurrency::http::HttpResponse MultipartResponse() {
+  concurrency::http::HttpResponse r;
+  r.content_type =
+      absl::StrCat("multipart/x-mixed-replace;boundary=", kBoundary);
+  r.headers = {{"Cache-Control", "no-cache, no-store"}, {"Pragma", "no-cache"}};
+  return r;
 }
 
 std::string MultipartPartHead(size_t jpeg_size, int64_t frame_number) {

@@ -1,6 +1,8 @@
 // MJPEG over HTTP: the bytes of a multipart/x-mixed-replace stream.
 //
-// The response head announces `multipart/x-mixed-replace; boundary=frame`;
+// The response (`MultipartResponse`, an HttpResponse whose head the one HTTP
+// writer sends, like every other) announces
+// `multipart/x-mixed-replace; boundary=frame`;
 // each part is `--frame`, its headers (`Content-Type: image/jpeg`,
 // `Content-Length`, `X-Frame-Number`), a blank line, the JPEG, and CRLF (the
 // tutorial's stream lacked that CRLF). Requests are read and answered by
@@ -13,14 +15,16 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "concurrency/http/response.h"
 
 namespace camera {
 
 inline constexpr absl::string_view kBoundary = "frame";
 inline constexpr absl::string_view kPartEnd = "\r\n";
 
-// The head of a multipart/x-mixed-replace response.
-std::string MultipartResponseHead();
+// A multipart/x-mixed-replace response, without its stream: the caller sets
+// `stream` (response.h) to the code that writes the parts.
+concurrency::http::HttpResponse MultipartResponse();
 
 // The headers of one part (boundary line included); the JPEG and kPartEnd
 // follow.

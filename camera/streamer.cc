@@ -2,23 +2,19 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "camera/mjpeg.h"
+#include "camera/page.h"
 #include "camera/thread_subscription.h"
 #include "concurrency/io/read_write.h"
-#include "opencv2/imgcodecs.hpp"
-#include "opencv2/imgproc.hpp"
 
 namespace camera {
 namespace {
@@ -40,16 +36,46 @@ http::HttpServer::Options ServerOptions(const StreamerOptions& o) {
   http::HttpServer::Options server;
   server.host = o.host;
   server.port = o.port;
-  // Streams hold a pool thread only when served a thread each.
-  server.threads = o.extra_threads +
-                   (o.serving == Serving::kThreadPerStream ? o.max_clients : 0);
+  server.threads = o.extra_threads;
+  server.max_connections = o.max_connections;
   server.limits.max_head_bytes = o.max_header_bytes;
   server.limits.head_timeout = o.header_timeout;
   server.send_timeout = o.send_timeout;
   return server;
 }
 
+CaptureOptions CaptureOptionsOf(const StreamerOptions& o) {
+  return {.fps = o.fps,
+          .jpeg_quality = o.jpeg_quality,
+          .desired_fps = o.desired_fps,
+          .drop_same_frames = o.drop_same_frames,
+          .device_timeout = o.device_timeout};
+}
+
+http::HttpResponse Unauthorized() {
+  http::HttpResponse r = http::TextResponse(401, "authentication required");
+  r.headers.emplace_back("WWW-Authenticate",
+                         "Basic realm=\"camera\", charset=\"UTF-8\"");
+  return r;
+}
+
 }  // namespace
+
+// A stream's place among max_clients: given back when dropped, unless
+// handed to the event loop (whose on_close gives it back).
+class Streamer::Slot {
+ public:
+  Slot(Streamer* s, int64_t id) : s_(s), id_(id) {}
+  ~Slot() {
+    if (id_ != 0) s_->RemoveClient(id_);
+  }
+  int64_t id() const { return id_; }
+  void HandedOn() { id_ = 0; }
+
+ private:
+  Streamer* const s_;
+  int64_t id_;
+};
 
 absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
     std::unique_ptr<FrameSource> source, StreamerOptions options) {
@@ -67,50 +93,49 @@ absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
   if (absl::Status started = s->server_.Start(); !started.ok()) {
     return started;
   }
-  s->capture_ = std::thread([p = s.get()] { p->CaptureLoop(); });
+  s->capturer_.Start();
   return s;
 }
 
 Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
-    : source_(std::move(source)),
-      source_name_(source_->Describe()),
-      grabber_(*source_),
-      options_(std::move(options)),
-      gate_(options_.fps, options_.desired_fps, options_.drop_same_frames),
+    : options_(std::move(options)),
       loop_(options_.serving == Serving::kEventLoop
                 ? std::make_unique<StreamLoop>(
                       hub_, options_.send_timeout,
                       [this](int64_t id) { RemoveClient(id); })
                 : nullptr),
+      stream_threads_(options_.serving == Serving::kThreadPerStream
+                          ? std::make_unique<concurrency::ThreadPool>(
+                                options_.max_clients, "stream")
+                          : nullptr),
+      capturer_(std::move(source), CaptureOptionsOf(options_), hub_,
+                [this](absl::Time captured) { OnPublish(captured); }),
       server_(ServerOptions(options_)) {}
 
 Streamer::~Streamer() { Stop(); }
 
 void Streamer::Route() {
-  // mjpg-streamer's URLs are `/?action=...` on the page's own path, so `/`
-  // takes the socket and decides.
-  server_.HandleTakeover(
-      "GET", "/",
-      [this](const http::HttpRequest& request, io::ScopedFd socket) {
-        Root(request, std::move(socket));
-      });
-  server_.HandleTakeover(
-      "GET", "/stream",
-      [this](const http::HttpRequest& request, io::ScopedFd socket) {
-        if (!Authorized(request)) {
-          (void)io::SendAll(socket.get(),
-                            http::SerializeResponse(Finish(Unauthorized()),
-                                                    http::Connection::kClose),
-                            "401 to a stream client");
-          return;
-        }
-        Stream(std::move(socket), request.peer);
-      });
-  auto guarded = [this](std::function<http::HttpResponse()> f) {
+  using RunOn = http::HttpServer::RunOn;
+  auto guarded = [this](auto f) {
     return [this, f](const http::HttpRequest& request) {
-      return Finish(Authorized(request) ? f() : Unauthorized());
+      return Finish(Authorized(request) ? f(request) : Unauthorized());
     };
   };
+  // A stream's handler only reserves its place and names the code that
+  // takes the socket: it runs on the event loop, so a stream's socket goes
+  // from the head-reading loop to its StreamLoop with no pool thread between.
+  auto stream =
+      guarded([this](const http::HttpRequest& r) { return Stream(r); });
+  auto snapshot =
+      guarded([this](const http::HttpRequest&) { return Snapshot(); });
+  server_.Handle("GET", "/stream", stream, RunOn::kLoop);
+  server_.Handle("GET", "/?action=stream", stream, RunOn::kLoop);
+  for (const char* path : {"/snapshot", "/snapshot.jpg", "/?action=snapshot"}) {
+    server_.Handle("GET", path, snapshot);
+  }
+  server_.Handle("GET", "/", guarded([this](const http::HttpRequest& r) {
+                   return Root(r);
+                 }));
   auto json = [](std::string body) {
     http::HttpResponse r;
     r.content_type = "application/json";
@@ -118,13 +143,14 @@ void Streamer::Route() {
     r.body = std::move(body);
     return r;
   };
-  for (const char* path : {"/snapshot", "/snapshot.jpg"}) {
-    server_.Handle("GET", path, guarded([this] { return Snapshot(); }));
-  }
   server_.Handle("GET", "/stats",
-                 guarded([this, json] { return json(StatsJson()); }));
+                 guarded([this, json](const http::HttpRequest&) {
+                   return json(StatsJson());
+                 }));
   server_.Handle("GET", "/state",
-                 guarded([this, json] { return json(StateJson()); }));
+                 guarded([this, json](const http::HttpRequest&) {
+                   return json(StateJson());
+                 }));
 }
 
 bool Streamer::Authorized(const http::HttpRequest& request) const {
@@ -147,13 +173,6 @@ bool Streamer::Authorized(const http::HttpRequest& request) const {
   return diff == 0;
 }
 
-http::HttpResponse Streamer::Unauthorized() {
-  http::HttpResponse r = http::TextResponse(401, "authentication required");
-  r.headers.emplace_back("WWW-Authenticate",
-                         "Basic realm=\"camera\", charset=\"UTF-8\"");
-  return r;
-}
-
 http::HttpResponse Streamer::Finish(http::HttpResponse r) const {
   if (!options_.allow_origin.empty()) {
     r.headers.emplace_back("Access-Control-Allow-Origin",
@@ -162,202 +181,53 @@ http::HttpResponse Streamer::Finish(http::HttpResponse r) const {
   return r;
 }
 
-void Streamer::Root(const http::HttpRequest& request, io::ScopedFd socket) {
-  std::string action;
-  for (absl::string_view param : absl::StrSplit(request.query, '&')) {
-    if (absl::ConsumePrefix(&param, "action=")) action = std::string(param);
-  }
-  if (Authorized(request) && action == "stream") {
-    Stream(std::move(socket), request.peer);
-    return;
+http::HttpResponse Streamer::Root(const http::HttpRequest& request) const {
+  // Stream and snapshot actions have routes of their own.
+  if (std::optional<absl::string_view> action = request.QueryParam("action")) {
+    return http::TextResponse(
+        404, absl::StrCat("unknown action '", *action,
+                          "' (stream and snapshot are served)"));
   }
   http::HttpResponse r;
-  if (!Authorized(request)) {
-    r = Unauthorized();
-  } else if (action == "snapshot") {
-    r = Snapshot();
-  } else if (action.empty()) {
-    r.content_type = "text/html; charset=utf-8";
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    r.body = Page();
-  } else {
-    r = http::TextResponse(404,
-                           absl::StrCat("unknown action '", action,
-                                        "' (stream and snapshot are served)"));
-  }
-  (void)io::SendAll(
-      socket.get(),
-      http::SerializeResponse(Finish(std::move(r)), http::Connection::kClose),
-      "response to /");
+  r.content_type = "text/html; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.body = StreamerPage(capturer_.State().source);
+  return r;
 }
 
 void Streamer::Stop() {
   if (stopped_.exchange(true)) return;
   stopping_.Notify();
   hub_.Close();
-  if (capture_.joinable()) capture_.join();
-  // Every handler has returned once the server has stopped; streams in the
-  // event loop are closed after that.
+  capturer_.Stop();
+  // No new stream after this; streams not yet handed on are given back.
   server_.Stop();
   if (loop_ != nullptr) loop_->Stop();
+  if (stream_threads_ != nullptr) {
+    {
+      // A blocked send returns at once rather than after send_timeout.
+      absl::MutexLock l(&mu_);
+      for (const auto& [id, c] : clients_) {
+        if (c.fd >= 0) shutdown(c.fd, SHUT_RDWR);
+      }
+    }
+    stream_threads_->Shutdown(/*wait=*/true);
+  }
 }
 
 std::string Streamer::url() const {
   return absl::StrCat("http://", options_.host, ":", port(), "/");
 }
 
-bool Streamer::CaptureOne(int64_t* number, Grabber::Call call) {
-  absl::StatusOr<cv::Mat> frame = grabber_.Grab(call, options_.device_timeout);
-  if (!frame.ok()) {
-    absl::MutexLock l(&mu_);
-    last_error_ = frame.status().ToString();
-    return false;
-  }
-  frames_read_.fetch_add(1);
-  if (gate_.Skip(*frame)) return true;
-  std::shared_ptr<Frame> f = Encode(*frame, number);
-  {
-    absl::MutexLock l(&mu_);
-    SampleClientRates(f->captured);
-    width_ = frame->cols;
-    height_ = frame->rows;
-    // After a pause (no viewers, no signal) the rate starts afresh, from
-    // this frame.
-    if (!capture_rate_.started() ||
-        f->captured - last_capture_ > absl::Seconds(1)) {
-      capture_rate_.Start(f->captured, captured_.load() + 1);
-    } else {
-      capture_rate_.Sample(f->captured, captured_.load() + 1);
-    }
-    last_capture_ = f->captured;
-    if (!online_) {  // back before the frame goes out
-      online_ = true;
-      ++recoveries_;
-    }
-  }
-  PublishFrame(std::move(f));
-  captured_.fetch_add(1);
-  return true;
-}
-
-std::shared_ptr<Frame> Streamer::Encode(const cv::Mat& picture,
-                                        int64_t* number) const {
-  std::vector<uchar> jpeg;
-  cv::imencode(".jpg", picture, jpeg,
-               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
-  auto f = std::make_shared<Frame>();
-  f->number = ++*number;
-  f->captured = absl::Now();
-  f->jpeg.assign(jpeg.begin(), jpeg.end());
-  return f;
-}
-
-void Streamer::PublishFrame(std::shared_ptr<Frame> frame) {
-  hub_.Publish(std::move(frame));
+void Streamer::OnPublish(absl::Time captured) {
   if (loop_ != nullptr) loop_->FrameReady();
-}
-
-void Streamer::SampleClientRates(absl::Time now) {
-  if (now - clients_sampled_ < absl::Milliseconds(100)) return;
-  clients_sampled_ = now;
-  for (auto& [id, c] : clients_) {
-    c.sent_rate.Sample(now, c.counts->sent.load(std::memory_order_relaxed));
-  }
-}
-
-void Streamer::CaptureLoop() {
-  const absl::Duration period = absl::Seconds(1.0 / options_.fps);
-  absl::Time next = absl::Now();
-  int64_t number = 0;
-  while (!stopping_.HasBeenNotified()) {
-    // Nobody watching: no capture, no encoding.
-    if (!hub_.WaitForSubscribers(absl::Milliseconds(200))) {
-      next = absl::Now();
-      continue;
-    }
-    if (!CaptureOne(&number)) {
-      RecoverSource(&number);
-      next = absl::Now();
-      continue;
-    }
-    // Pace to --fps; after falling behind, restart the schedule from now
-    // rather than bursting.
-    next += period;
-    absl::Time now = absl::Now();
-    if (next < now - period) next = now;
-    if (next > now) stopping_.WaitForNotificationWithTimeout(next - now);
-  }
-}
-
-void Streamer::PublishNoSignal(int64_t* number) {
-  int width, height;
-  std::string reason;
-  {
-    absl::MutexLock l(&mu_);
-    width = width_ > 0 ? width_ : 640;
-    height = height_ > 0 ? height_ : 480;
-    reason = last_error_;
-  }
-  // Mid-grey: not the test pattern's black/white frame-number strip.
-  cv::Mat frame(height, width, CV_8UC3, cv::Scalar(96, 96, 96));
-  const double scale = std::max(0.5, width / 320.0);
-  int baseline = 0;
-  const cv::Size size = cv::getTextSize("NO SIGNAL", cv::FONT_HERSHEY_SIMPLEX,
-                                        scale, 2, &baseline);
-  cv::putText(frame, "NO SIGNAL",
-              {(width - size.width) / 2, (height + size.height) / 2},
-              cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255), 2);
-  cv::putText(frame, reason.substr(0, 60), {8, height - 12},
-              cv::FONT_HERSHEY_SIMPLEX, scale / 3, cv::Scalar(230, 230, 230),
-              1);
-  std::shared_ptr<Frame> f = Encode(frame, number);
-  {
-    absl::MutexLock l(&mu_);
-    SampleClientRates(f->captured);
-  }
-  PublishFrame(std::move(f));
-}
-
-// Streams stay open: they get a NO SIGNAL frame about once a second while
-// the source is reopened with exponential backoff, until it gives a frame
-// again (then capture goes on as before) or the streamer stops.
-void Streamer::RecoverSource(int64_t* number) {
-  {
-    absl::MutexLock l(&mu_);
-    online_ = false;
-  }
-  absl::Duration backoff = kFirstReopenDelay;
-  absl::Time next_try = absl::Now() + backoff;
-  while (!stopping_.HasBeenNotified()) {
-    PublishNoSignal(number);
-    const absl::Time next_frame = absl::Now() + absl::Seconds(1);
-    while (!stopping_.HasBeenNotified() && absl::Now() < next_frame) {
-      if (absl::Now() >= next_try) {
-        // While a capture hangs, this waits for it rather than reopening
-        // under it (grabber.h).
-        if (CaptureOne(number, Grabber::Call::kReopenThenNext)) return;
-        backoff = std::min(2 * backoff, kMaxReopenDelay);
-        next_try = absl::Now() + backoff;
-      }
-      stopping_.WaitForNotificationWithTimeout(std::min(next_frame, next_try) -
-                                               absl::Now());
-    }
-  }
-}
-
-std::pair<int64_t, std::shared_ptr<StreamCounts>> Streamer::AddClient(
-    const std::string& peer) {
   absl::MutexLock l(&mu_);
-  if (static_cast<int>(clients_.size()) >= options_.max_clients) {
-    return {0, nullptr};
+  if (captured - clients_sampled_ < absl::Milliseconds(100)) return;
+  clients_sampled_ = captured;
+  for (auto& [id, c] : clients_) {
+    c.sent_rate.Sample(captured,
+                       c.counts->sent.load(std::memory_order_relaxed));
   }
-  int64_t id = next_client_id_++;
-  Client& c = clients_[id];
-  c.peer = peer;
-  c.connected = absl::Now();
-  c.counts = std::make_shared<StreamCounts>();
-  c.sent_rate.Start(c.connected);
-  return {id, c.counts};
 }
 
 void Streamer::RemoveClient(int64_t id) {
@@ -365,34 +235,55 @@ void Streamer::RemoveClient(int64_t id) {
   clients_.erase(id);
 }
 
-void Streamer::Stream(io::ScopedFd socket, const std::string& peer) {
-  // A fixed send buffer of some frames (not the kernel's autotuned up to
-  // 4 MiB) bounds what a stalled client pins in the kernel and lets the
-  // stall be noticed within a second or so.
-  int sndbuf = 256 << 10;
-  setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  auto [id, counts] = AddClient(peer);
-  if (id == 0) {
-    (void)io::SendAll(
-        socket.get(),
-        http::SerializeResponse(
-            http::TextResponse(503,
-                               absl::StrCat("at most ", options_.max_clients,
-                                            " streams at once")),
-            http::Connection::kClose),
-        "503 to a stream client");
-    return;
+http::HttpResponse Streamer::Stream(const http::HttpRequest& request) {
+  std::shared_ptr<StreamCounts> counts;
+  std::shared_ptr<Slot> slot;
+  {
+    absl::MutexLock l(&mu_);
+    if (static_cast<int>(clients_.size()) >= options_.max_clients) {
+      return http::TextResponse(
+          503,
+          absl::StrCat("at most ", options_.max_clients, " streams at once"));
+    }
+    const int64_t id = next_client_id_++;
+    Client& c = clients_[id];
+    c.peer = request.peer;
+    c.connected = absl::Now();
+    c.counts = counts = std::make_shared<StreamCounts>();
+    c.sent_rate.Start(c.connected);
+    slot = std::make_shared<Slot>(this, id);
   }
-  if (!io::SendAll(socket.get(), MultipartResponseHead(), "stream head").ok()) {
-    RemoveClient(id);
-    return;
-  }
-  if (loop_ != nullptr) {
-    loop_->Add(std::move(socket), id, counts);  // the event loop owns it now
-    return;
-  }
-  StreamOnThisThread(socket.get(), *counts);
-  RemoveClient(id);
+  http::HttpResponse r = MultipartResponse();
+  r.stream = [this, slot, counts](io::ScopedFd socket) {
+    // A fixed send buffer of some frames (not the kernel's autotuned up to
+    // 4 MiB) bounds what a stalled client pins in the kernel and lets the
+    // stall be noticed within a second or so.
+    int sndbuf = 256 << 10;
+    setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    if (loop_ != nullptr) {
+      loop_->Add(std::move(socket), slot->id(), counts);
+      slot->HandedOn();
+      return;
+    }
+    {
+      absl::MutexLock l(&mu_);
+      auto it = clients_.find(slot->id());
+      if (it != clients_.end()) it->second.fd = socket.get();
+    }
+    (void)stream_threads_->Schedule(
+        [this, slot, counts, socket = std::move(socket)]() mutable {
+          timeval tv = absl::ToTimeval(options_.send_timeout);
+          setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+          if (io::SetBlocking(socket.get(), true, "stream").ok()) {
+            StreamOnThisThread(socket.get(), *counts);
+          }
+          // Stop() must not shut down a descriptor closed and reused.
+          absl::MutexLock l(&mu_);
+          auto it = clients_.find(slot->id());
+          if (it != clients_.end()) it->second.fd = -1;
+        });
+  };
+  return r;
 }
 
 void Streamer::StreamOnThisThread(int fd, StreamCounts& counts) {
@@ -432,6 +323,7 @@ http::HttpResponse Streamer::Snapshot() {
 // Rates are windowed averages (rate_window.h): capture_fps over the last
 // few seconds of capture, and per stream the frames sent per second.
 std::string Streamer::StatsJson() const {
+  const CaptureState cap = capturer_.State();
   absl::MutexLock l(&mu_);
   const absl::Time now = absl::Now();
   std::vector<std::string> streams;
@@ -454,17 +346,17 @@ std::string Streamer::StatsJson() const {
       "\"skipped_for_desired_fps\": %d, \"dropped_same_frames\": %d, "
       "\"clients\": %d, \"max_clients\": %d, "
       "\"last_error\": %s, \"streams\": [%s]}\n",
-      JsonString(source_name_), online_ ? "true" : "false",
-      JsonString(online_ ? "" : last_error_), recoveries_, width_, height_,
-      options_.fps, capture_rate_.Rate(now), sent_fps, captured_.load(),
-      frames_read_.load(), gate_.skipped_for_desired_fps(),
-      gate_.dropped_same(), clients_.size(), options_.max_clients,
-      JsonString(last_error_), absl::StrJoin(streams, ", "));
+      JsonString(cap.source), cap.online ? "true" : "false",
+      JsonString(cap.online ? "" : cap.last_error), cap.recoveries, cap.width,
+      cap.height, options_.fps, cap.capture_fps, sent_fps, cap.frames_captured,
+      cap.frames_read, cap.skipped_for_desired_fps, cap.dropped_same,
+      clients_.size(), options_.max_clients, JsonString(cap.last_error),
+      absl::StrJoin(streams, ", "));
 }
 
 std::string Streamer::StateJson() const {
+  const CaptureState cap = capturer_.State();
   absl::MutexLock l(&mu_);
-  const double fps = capture_rate_.Rate(absl::Now());
   std::vector<std::string> stat;
   for (const auto& [id, c] : clients_) {
     stat.push_back(absl::StrFormat(
@@ -478,8 +370,9 @@ std::string Streamer::StateJson() const {
       "\"height\": %d}, \"online\": %s, \"desired_fps\": %g, "
       "\"captured_fps\": %.1f}, \"stream\": {\"clients\": %d, "
       "\"clients_stat\": {%s}}}}\n",
-      options_.jpeg_quality, width_, height_, online_ ? "true" : "false",
-      options_.fps, fps, clients_.size(), absl::StrJoin(stat, ", "));
+      options_.jpeg_quality, cap.width, cap.height,
+      cap.online ? "true" : "false", options_.fps, cap.capture_fps,
+      clients_.size(), absl::StrJoin(stat, ", "));
 }
 
 bool Streamer::WaitForClients(int n, absl::Duration timeout) const {
@@ -488,70 +381,6 @@ bool Streamer::WaitForClients(int n, absl::Duration timeout) const {
     return static_cast<int>(clients_.size()) == n;
   };
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
-}
-
-// The picture and, under it, the figures a person looks for, refreshed once
-// a second from /stats (which stays JSON for programs).
-std::string Streamer::Page() const {
-  return absl::StrCat(R"(<!doctype html>
-<html><head><meta charset="utf-8"><title>camera streamer</title>
-<style>
-body{font-family:sans-serif;margin:1em}
-table{border-collapse:collapse;margin:.5em 0}
-td,th{padding:.15em .8em;text-align:left;border-bottom:1px solid #ddd}
-th{background:#f4f4f4}.off{color:#b00;font-weight:bold}
-</style>
-</head><body>
-<h1>camera streamer</h1>
-<img id="stream" src="/stream" alt="live stream">
-<table id="panel">
-<tr><th>source</th><td id="source">)",
-                      source_name_, R"(</td></tr>
-<tr><th>resolution</th><td id="resolution">-</td></tr>
-<tr><th>signal</th><td id="online">-</td></tr>
-<tr><th>capture fps</th><td id="capture_fps">-</td></tr>
-<tr><th>sent fps (per client)</th><td id="sent_fps">-</td></tr>
-<tr><th>frames captured</th><td id="frames">0</td></tr>
-<tr><th>clients</th><td id="clients">0</td></tr>
-</table>
-<table id="streams"><thead><tr><th>client</th><th>fps</th><th>skipped</th>
-<th>connected</th></tr></thead><tbody></tbody></table>
-<p>Rates are averages over the last 3 seconds. JSON: <a href="/stats">/stats</a>.</p>
-<script>
-function set(id, text) { document.getElementById(id).textContent = text; }
-function since(s) {
-  return s < 60 ? s + ' s' : Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
-}
-async function stats() {
-  try {
-    const s = await (await fetch('/stats')).json();
-    set('source', s.source);
-    set('resolution', s.width + ' x ' + s.height);
-    const online = document.getElementById('online');
-    online.textContent = s.online ? 'online' : 'NO SIGNAL: ' + s.offline_reason;
-    online.className = s.online ? '' : 'off';
-    set('capture_fps', s.capture_fps.toFixed(1) + ' (desired ' + s.desired_fps + ')');
-    set('sent_fps', s.sent_fps.toFixed(1));
-    set('frames', s.frames_captured);
-    set('clients', s.clients + ' of at most ' + s.max_clients);
-    const body = document.querySelector('#streams tbody');
-    body.replaceChildren(...s.streams.map(c => {
-      const tr = document.createElement('tr');
-      for (const v of [c.peer, c.fps.toFixed(1), c.frames_skipped,
-                       since(c.connected_s)]) {
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.appendChild(td);
-      }
-      return tr;
-    }));
-  } catch (e) {}
-  setTimeout(stats, 1000);
-}
-stats();
-</script>
-</body></html>
-)");
 }
 
 }  // namespace camera

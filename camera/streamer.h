@@ -1,59 +1,52 @@
 // Streamer: the MJPEG-over-HTTP camera server of the tutorial's thread-local
-// lesson, as a real tool. (With Serving::kThreadPerStream, as below; the
-// default, Serving::kEventLoop, hands each stream to a StreamLoop after its
-// response head instead: one thread writes the shared frame to every
-// client's non-blocking socket.)
+// lesson, as a real tool, and a drop-in for mjpg-streamer and ustreamer
+// users.
 //
-// One capture thread reads the FrameSource at --fps, encodes each frame to
-// JPEG once, and publishes it to a FrameHub; it stops encoding while nobody
-// watches. An acceptor thread hands each connection to the project's
-// ThreadPool. A `/stream` client occupies one pool thread for its whole
-// stream, holding a ThreadSubscription (the tutorial's thread-local
-// retriever) and sending the newest frame it has not sent yet with blocking
-// writes: a slow client skips frames and, if it stops reading altogether, is
+// By default (Serving::kEventLoop) no thread is spent per viewer:
+// //concurrency/http's HttpServer reads every request head in its event
+// loop; a stream's response head is written there too, by the one HTTP
+// writer, and its socket goes straight on to a StreamLoop, which writes each
+// frame to every client's non-blocking socket from one thread. Short
+// requests (/stats, snapshots, the page) run on the server's pool
+// (`extra_threads`). The capture side is a Capturer (capturer.h): one thread
+// reads the source, encodes each frame to JPEG once and publishes it to a
+// FrameHub, only while somebody watches; a lost source gives NO SIGNAL
+// frames while it is reopened.
+//
+// With Serving::kThreadPerStream (the tutorial's design, kept to compare) a
+// stream instead gets a thread of its own, holding a ThreadSubscription (the
+// tutorial's thread-local retriever) and sending with blocking writes.
+// Either way a slow client skips frames and one that stops reading is
 // dropped after `send_timeout`, never slowing the capture or anyone else.
-// Requests are read, routed and answered by //concurrency/http's HttpServer;
-// `/stream` takes its socket over.
-// (Why a thread per stream rather than an event loop over non-blocking
-// sockets: see camera/README.md, measured.)
 //
-// HTTP: `GET /` an HTML page showing the stream and live stats; `GET
-// /stream` multipart/x-mixed-replace; `GET /snapshot.jpg` one JPEG; `GET
-// /stats` JSON. Other paths 404, other methods 405, a request head over
-// `max_header_bytes` 431, one not complete within `header_timeout` 408, a
-// stream beyond `max_clients` 503. Client disconnects at any point are
-// normal (no SIGPIPE: every send uses MSG_NOSIGNAL).
+// HTTP: `GET /` an HTML page (page.h); `/stream` and mjpg-streamer's
+// `/?action=stream` multipart/x-mixed-replace; `/snapshot`, `/snapshot.jpg`
+// and `/?action=snapshot` one JPEG; `/stats` JSON; ustreamer's `/state`.
+// Every response, streams and refusals included, goes through one writer and
+// one `Finish` (basic auth, CORS): 401 without the configured credentials,
+// 503 past `max_clients` streams, and the HttpServer's 404, 405, 408 and 431.
 //
-// A lost source is not a dead stream: when a capture fails, or gives no
-// frame within `device_timeout` (the Grabber runs captures on a thread of
-// its own so that one that hangs can be waited out), open streams get a NO
-// SIGNAL frame about once a second while the source is reopened with
-// backoff; /stats shows `online: false` and why, and streaming resumes on
-// the same connections when frames come again.
-//
-// `Stop()` (and the destructor) stops the capture, closes the hub, shuts
-// down every client socket so that blocked sends return, and joins every
-// thread; a capture call still hanging is waited for (grabber.h).
+// Thread-safety: `Stop()`, `StatsJson()`, `WaitForClients()` and the
+// accessors may be called from any thread. `Stop()` (and the destructor)
+// stops the capture, closes every stream and joins every thread; a capture
+// call still hanging is waited for (grabber.h).
 #ifndef CAMERA_STREAMER_H_
 #define CAMERA_STREAMER_H_
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "camera/frame_gate.h"
+#include "camera/capturer.h"
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
-#include "camera/grabber.h"
 #include "camera/rate_window.h"
 #include "camera/stream_counts.h"
 #include "camera/stream_loop.h"
@@ -61,6 +54,7 @@
 #include "concurrency/http/response.h"
 #include "concurrency/http/server.h"
 #include "concurrency/io/scoped_fd.h"
+#include "concurrency/thread_pool.h"
 
 namespace camera {
 
@@ -68,7 +62,7 @@ namespace camera {
 // measurements behind the default).
 enum class Serving {
   kEventLoop,        // one thread, non-blocking sockets (StreamLoop)
-  kThreadPerStream,  // a pool thread each, blocking sends, ThreadSubscription
+  kThreadPerStream,  // a thread each, blocking sends, ThreadSubscription
 };
 
 struct StreamerOptions {
@@ -77,7 +71,10 @@ struct StreamerOptions {
   double fps = 30;
   int jpeg_quality = 40;  // the tutorial's IMWRITE_JPEG_QUALITY
   int max_clients = 100;
-  int extra_threads = 8;  // for short requests while streams hold threads
+  int extra_threads = 8;  // pool threads for short requests
+  // Sockets open in the HTTP server at once (reading a head, idle, or being
+  // answered; streams are counted by max_clients): past it, 503.
+  int max_connections = 4096;
   size_t max_header_bytes = 8192;
   absl::Duration header_timeout = absl::Seconds(5);
   absl::Duration send_timeout = absl::Seconds(10);
@@ -114,8 +111,10 @@ class Streamer {
   // Blocks until exactly `n` streams are connected, or `timeout`.
   bool WaitForClients(int n, absl::Duration timeout) const
       ABSL_LOCKS_EXCLUDED(mu_);
-  int64_t frames_captured() const { return captured_.load(); }
+  int64_t frames_captured() const { return capturer_.frames_captured(); }
   FrameHub& hub() { return hub_; }
+  // Sockets open in the HTTP server (server.h).
+  int connections() const { return server_.connections(); }
 
  private:
   struct Client {
@@ -123,75 +122,49 @@ class Streamer {
     absl::Time connected;
     std::shared_ptr<StreamCounts> counts;  // written by whoever serves it
     RateWindow sent_rate;
+    int fd = -1;  // borrowed, with kThreadPerStream: shut down by Stop()
   };
-  // Feeds each client's frames sent to its rate window, at most every
-  // 100 ms: on the capture thread, so that senders never take mu_.
-  void SampleClientRates(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `picture` as a JPEG frame numbered ++*number, captured now.
-  std::shared_ptr<Frame> Encode(const cv::Mat& picture, int64_t* number) const;
-  // Publishes a frame to the hub and the event loop.
-  void PublishFrame(std::shared_ptr<Frame> frame) ABSL_LOCKS_EXCLUDED(mu_);
+  class Slot;
 
   Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options);
   void Route();
   // Whether the request carries the configured credentials (or none are).
   bool Authorized(const concurrency::http::HttpRequest& request) const;
-  // The 401 that asks for them.
-  static concurrency::http::HttpResponse Unauthorized();
   // Adds what every response carries (CORS).
   concurrency::http::HttpResponse Finish(
       concurrency::http::HttpResponse r) const;
-  // `/`: the page, or mjpg-streamer's `?action=stream|snapshot`.
-  void Root(const concurrency::http::HttpRequest& request,
-            concurrency::io::ScopedFd socket);
+  // `/`: the page, or 404 for an action that is not served.
+  concurrency::http::HttpResponse Root(
+      const concurrency::http::HttpRequest& request) const;
+  // A stream's response: 503 past max_clients, or the multipart head with
+  // the code that takes the socket on.
+  concurrency::http::HttpResponse Stream(
+      const concurrency::http::HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
+  void StreamOnThisThread(int fd, StreamCounts& counts);
+  concurrency::http::HttpResponse Snapshot();
   // ustreamer's /state.
   std::string StateJson() const ABSL_LOCKS_EXCLUDED(mu_);
-  void CaptureLoop();
-
-  // After a failed capture: NO SIGNAL frames and reopening, until a frame.
-  void RecoverSource(int64_t* number);
-  void PublishNoSignal(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
-  static constexpr absl::Duration kFirstReopenDelay = absl::Milliseconds(250);
-  static constexpr absl::Duration kMaxReopenDelay = absl::Seconds(5);
-  // Publishes one captured frame, encoded; false if the source failed or
-  // gave nothing within device_timeout.
-  bool CaptureOne(int64_t* number, Grabber::Call call = Grabber::Call::kNext);
-  // GET /stream: takes the socket (to the event loop or this pool thread).
-  void Stream(concurrency::io::ScopedFd socket, const std::string& peer);
-  void StreamOnThisThread(int fd, StreamCounts& counts);
-  // A new stream's id and counts, or id 0 past max_clients.
-  std::pair<int64_t, std::shared_ptr<StreamCounts>> AddClient(
-      const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
+  // On the capture thread, after each frame: wakes the event loop, and
+  // feeds each client's frames sent to its rate window, at most every
+  // 100 ms, so that senders never take mu_.
+  void OnPublish(absl::Time captured) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveClient(int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
-  concurrency::http::HttpResponse Snapshot();
-  std::string Page() const;
 
-  std::unique_ptr<FrameSource> source_;
-  const std::string source_name_;  // source_->Describe()
-  Grabber grabber_;                // the only caller of source_
   const StreamerOptions options_;
   FrameHub hub_;
   absl::Notification stopping_;
-  std::atomic<int64_t> captured_{0};
   std::atomic<bool> stopped_{false};
 
   mutable absl::Mutex mu_;
   std::map<int64_t, Client> clients_ ABSL_GUARDED_BY(mu_);  // by stream id
   int64_t next_client_id_ ABSL_GUARDED_BY(mu_) = 1;
-  RateWindow capture_rate_ ABSL_GUARDED_BY(mu_);
   absl::Time clients_sampled_ ABSL_GUARDED_BY(mu_);
-  FrameGate gate_;  // Skip() on the capture thread only
-  std::atomic<int64_t> frames_read_{0};
-  absl::Time last_capture_ ABSL_GUARDED_BY(mu_);
-  std::string last_error_ ABSL_GUARDED_BY(mu_);
-  bool online_ ABSL_GUARDED_BY(mu_) = true;
-  int64_t recoveries_ ABSL_GUARDED_BY(mu_) = 0;
-  int width_ ABSL_GUARDED_BY(mu_) = 0;
-  int height_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::unique_ptr<StreamLoop> loop_;  // with Serving::kEventLoop
+  // With Serving::kThreadPerStream: a thread per stream.
+  std::unique_ptr<concurrency::ThreadPool> stream_threads_;
+  Capturer capturer_;
   concurrency::http::HttpServer server_;
-  std::thread capture_;
 };
 
 }  // namespace camera

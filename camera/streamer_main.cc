@@ -30,6 +30,10 @@ ABSL_FLAG(int, max_clients, 100, "Streams served at once; more get 503.");
 ABSL_FLAG(std::string, serving, "loop",
           "How streams are served: 'loop' (one thread, non-blocking sockets) "
           "or 'threads' (a pool thread per stream).");
+ABSL_FLAG(int, max_connections, 4096,
+          "HTTP connections open at once (reading a request, idle between "
+          "requests, or being answered; streams count toward --max_clients): "
+          "more get 503.");
 ABSL_FLAG(absl::Duration, send_timeout, absl::Seconds(10),
           "A client that accepts no data for this long is dropped.");
 
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
   options.fps = absl::GetFlag(FLAGS_fps);
   options.jpeg_quality = absl::GetFlag(FLAGS_quality);
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
+  options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.send_timeout = absl::GetFlag(FLAGS_send_timeout);
   options.allow_origin = absl::GetFlag(FLAGS_allow_origin);
   options.desired_fps = absl::GetFlag(FLAGS_desired_fps);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
+#include "tools/testing/silent_clients.h"
 #include "tools/testing/status_matchers.h"
 
 namespace camera {
@@ -400,6 +402,99 @@ TEST_P(StreamerTest, BasicAuthGuardsEveryUrl) {
   std::optional<std::string> head = c.ReadHead();
   ASSERT_TRUE(head);
   EXPECT_THAT(*head, HasSubstr("200 OK"));
+}
+
+// One writer for every response: the stream heads and the 503 past
+// max_clients carry what every other response carries.
+TEST_P(StreamerTest, EveryUrlAndTheStreamLimitCarryAllowOrigin) {
+  auto s = StartStreamer(GetParam(), /*max_clients=*/2, absl::Seconds(60), 320,
+                         240, "me", "https://dash.example");
+  const std::string good = "Authorization: Basic bWU6czNjcmV0\r\n";
+  for (const char* url :
+       {"/", "/stats", "/state", "/snapshot", "/?action=snapshot"}) {
+    std::string r = Get(
+        s->port(), absl::StrCat("GET ", url, " HTTP/1.1\r\n", good, "\r\n"));
+    EXPECT_THAT(r, HasSubstr("200 OK")) << url;
+    EXPECT_THAT(r,
+                HasSubstr("Access-Control-Allow-Origin: https://dash.example"))
+        << url;
+  }
+  std::vector<std::unique_ptr<Client>> streams;
+  for (const char* url : {"/stream", "/?action=stream"}) {
+    streams.push_back(std::make_unique<Client>(s->port()));
+    streams.back()->Send(
+        absl::StrCat("GET ", url, " HTTP/1.1\r\n", good, "\r\n"));
+    std::optional<std::string> head = streams.back()->ReadHead();
+    ASSERT_TRUE(head) << url;
+    EXPECT_THAT(*head, HasSubstr("200 OK")) << url;
+    EXPECT_THAT(*head, HasSubstr("multipart/x-mixed-replace")) << url;
+    EXPECT_THAT(*head,
+                HasSubstr("Access-Control-Allow-Origin: https://dash.example"))
+        << url;
+    EXPECT_TRUE(streams.back()->ReadPart()) << url;
+  }
+  std::string over =
+      Get(s->port(), absl::StrCat("GET /stream HTTP/1.1\r\n", good, "\r\n"));
+  EXPECT_THAT(over, HasSubstr("503 Service Unavailable"));
+  EXPECT_THAT(over,
+              HasSubstr("Access-Control-Allow-Origin: https://dash.example"));
+}
+
+// A streamer whose request heads may take an hour, so that silent peers
+// stay open for the whole test whatever the machine's speed.
+std::unique_ptr<Streamer> StartPatientStreamer(Serving serving) {
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
+  EXPECT_THAT(src.status(), IsOk());
+  StreamerOptions o;
+  o.port = 0;
+  o.serving = serving;
+  o.header_timeout = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<Streamer>> s =
+      Streamer::Start(*std::move(src), o);
+  EXPECT_THAT(s.status(), IsOk());
+  return *std::move(s);
+}
+
+// While `silent` connections hold their sockets, a new viewer gets a whole
+// /stats response and a first stream frame; the silent ones are all still
+// open afterwards (order, not durations).
+void ExpectANewViewerIsServed(Streamer& s,
+                              const testing_util::SilentClients& silent) {
+  std::string stats = Get(s.port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("200 OK"));
+  EXPECT_TRUE(absl::EndsWith(stats, "}\n")) << stats;
+  Client viewer(s.port());
+  viewer.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(viewer.ReadHead());
+  std::optional<Client::Part> part = viewer.ReadPart();
+  ASSERT_TRUE(part);
+  EXPECT_GT(part->number, 0);
+  EXPECT_GE(s.connections(), silent.size());
+  EXPECT_EQ(silent.StillOpen(), silent.size());
+}
+
+TEST_P(StreamerTest, AThousandSilentPartialHeadsKeepNoViewerOut) {
+  ASSERT_TRUE(testing_util::RaiseFdLimit(2200))
+      << "the test needs ~2,200 descriptors; raise the hard RLIMIT_NOFILE";
+  auto s = StartPatientStreamer(GetParam());
+  std::optional<testing_util::SilentClients> silent =
+      testing_util::SilentClients::Open(s->port(), 1000,
+                                        "GET / HTTP/1.1\r\nX-a: ");
+  ASSERT_TRUE(silent.has_value());
+  ExpectANewViewerIsServed(*s, *silent);
+}
+
+TEST_P(StreamerTest, AThousandIdleKeptAliveConnectionsKeepNoViewerOut) {
+  ASSERT_TRUE(testing_util::RaiseFdLimit(2200))
+      << "the test needs ~2,200 descriptors; raise the hard RLIMIT_NOFILE";
+  auto s = StartPatientStreamer(GetParam());
+  std::optional<testing_util::SilentClients> idle =
+      testing_util::SilentClients::Open(s->port(), 1000,
+                                        "GET /state HTTP/1.1\r\n\r\n",
+                                        /*read_response=*/true);
+  ASSERT_TRUE(idle.has_value());
+  ExpectANewViewerIsServed(*s, *idle);
 }
 
 // The test pattern, failing while `failing` is set (Next() and Reopen()),

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -13,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "concurrency/http/head_reader.h"
+#include "concurrency/http/head_parser.h"
 #include "concurrency/http/misbehaving_server.h"
 #include "concurrency/http/request.h"
 #include "concurrency/http/response.h"
@@ -22,6 +23,7 @@
 #include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/testing/silent_clients.h"
 #include "tools/testing/status_matchers.h"
 
 namespace concurrency::http {
@@ -114,82 +116,70 @@ TEST(ParseRequestHeadTest, EachLimitGives431) {
   EXPECT_EQ(HttpStatusFor(absl::UnavailableError("gone")), 0);
 }
 
-struct SocketPair {
-  SocketPair() {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    client.Reset(sv[0]);
-    server.Reset(sv[1]);
+TEST(HttpRequestTest, QueryParamFindsEachFormAndOnlyWholeNames) {
+  HttpRequest r;
+  r.query = "action=stream&x&page_size=10&actions=no&empty=";
+  EXPECT_EQ(r.QueryParam("action"), "stream");
+  EXPECT_EQ(r.QueryParam("x"), "");
+  EXPECT_EQ(r.QueryParam("page_size"), "10");
+  EXPECT_EQ(r.QueryParam("empty"), "");
+  EXPECT_EQ(r.QueryParam("act"), std::nullopt);
+  EXPECT_EQ(r.QueryParam("missing"), std::nullopt);
+  r.query = "";
+  EXPECT_EQ(r.QueryParam("action"), std::nullopt);
+}
+
+// Feeds `bytes` to `parser` and returns its next result.
+std::optional<absl::StatusOr<HttpRequest>> Feed(HeadParser& parser,
+                                                absl::string_view bytes,
+                                                HeadLimits limits = {}) {
+  parser.Append(bytes);
+  return parser.Next(limits);
+}
+
+TEST(HeadParserTest, CutsPipelinedRequestsOneAfterTheOther) {
+  HeadParser parser;
+  auto a = Feed(parser, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET");
+  ASSERT_TRUE(a.has_value());
+  ASSERT_THAT(*a, IsOk());
+  EXPECT_EQ((*a)->path, "/a");
+  auto b = parser.Next({});
+  ASSERT_TRUE(b.has_value());
+  ASSERT_THAT(*b, IsOk());
+  EXPECT_EQ((*b)->path, "/b");
+  EXPECT_EQ(parser.buffered(), 3);  // "GET" of a third
+  EXPECT_FALSE(parser.Next({}).has_value());
+}
+
+TEST(HeadParserTest, FindsAHeadWhoseEndArrivesByteByByte) {
+  HeadParser parser;
+  const std::string head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (size_t i = 0; i + 1 < head.size(); ++i) {
+    EXPECT_FALSE(Feed(parser, head.substr(i, 1)).has_value()) << i;
   }
-  io::ScopedFd client;
-  io::ScopedFd server;
-};
-
-TEST(HeadReaderTest, ReadsPipelinedRequestsOneAfterTheOther) {
-  SocketPair p;
-  ASSERT_THAT(
-      io::SendAll(p.client.get(),
-                  "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", "c"),
-      IsOk());
-  HeadReader reader(p.server.get());
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  absl::StatusOr<HttpRequest> a = reader.Read({}, deadline);
-  ASSERT_THAT(a, IsOk());
-  EXPECT_EQ(a->path, "/a");
-  EXPECT_TRUE(reader.has_buffered());
-  absl::StatusOr<HttpRequest> b = reader.Read({}, deadline);
-  ASSERT_THAT(b, IsOk());
-  EXPECT_EQ(b->path, "/b");
-  EXPECT_FALSE(reader.has_buffered());
+  auto r = Feed(parser, head.substr(head.size() - 1));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_THAT(*r, IsOk());
+  EXPECT_EQ((*r)->Header("host"), "x");
+  EXPECT_EQ(parser.buffered(), 0);
 }
 
-TEST(HeadReaderTest, ReadsAHeadSentInPieces) {
-  SocketPair p;
-  HeadReader reader(p.server.get());
-  std::thread writer([&] {
-    EXPECT_THAT(io::SendAll(p.client.get(), "GET / HT", "c"), IsOk());
-    EXPECT_THAT(io::SendAll(p.client.get(), "TP/1.1\r\nHost: x\r", "c"),
-                IsOk());
-    EXPECT_THAT(io::SendAll(p.client.get(), "\n\r\n", "c"), IsOk());
-  });
-  absl::StatusOr<HttpRequest> r =
-      reader.Read({}, absl::Now() + absl::Seconds(30));
-  writer.join();
-  ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(r->path, "/");
-  EXPECT_EQ(r->Header("host"), "x");
+TEST(HeadParserTest, AHeadWithoutEndStopsAtTheByteLimit) {
+  HeadParser parser;
+  EXPECT_FALSE(Feed(parser, std::string(1023, 'a'), {.max_head_bytes = 1024})
+                   .has_value());
+  auto r = Feed(parser, "a", {.max_head_bytes = 1024});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_THAT(*r, StatusIs(absl::StatusCode::kResourceExhausted,
+                           HasSubstr("over 1024 bytes")));
+  EXPECT_EQ(HttpStatusFor(r->status()), 431);
 }
 
-TEST(HeadReaderTest, AHeadWithoutEndStopsAtTheByteLimit) {
-  SocketPair p;
-  ASSERT_THAT(io::SendAll(p.client.get(), std::string(5000, 'a'), "c"), IsOk());
-  HeadReader reader(p.server.get());
-  EXPECT_THAT(
-      reader.Read({.max_head_bytes = 1024}, absl::Now() + absl::Seconds(30)),
-      StatusIs(absl::StatusCode::kResourceExhausted,
-               HasSubstr("over 1024 bytes")));
-}
-
-TEST(HeadReaderTest, AnUnfinishedHeadMissesItsDeadline) {
-  SocketPair p;
-  ASSERT_THAT(io::SendAll(p.client.get(), "GET / HTTP/1.1\r\n", "c"), IsOk());
-  HeadReader reader(p.server.get());
-  // Nothing more is ever sent, so the result cannot depend on timing; and
-  // the reader gives up only once the deadline has passed, not before.
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
-  EXPECT_THAT(reader.Read({}, deadline),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("not complete in time")));
-  EXPECT_GE(absl::Now(), deadline);
-}
-
-TEST(HeadReaderTest, APeerThatClosesIsUnavailable) {
-  SocketPair p;
-  p.client.Reset();
-  HeadReader reader(p.server.get());
-  absl::Status s = reader.Read({}, absl::Now() + absl::Seconds(30)).status();
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(HttpStatusFor(s), 0);
+TEST(HeadParserTest, AMalformedHeadIsABadRequest) {
+  HeadParser parser;
+  auto r = Feed(parser, "GET nope HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(HttpStatusFor(r->status()), 400);
 }
 
 TEST(SerializeResponseTest, WritesHeadAndBodyExactly) {
@@ -272,21 +262,36 @@ class HttpServerTest : public ::testing::Test {
     });
     server_.Handle("PUT", "/hello",
                    [](const HttpRequest&) { return TextResponse(200, "put"); });
-    server_.HandleTakeover("GET", "/raw",
-                           [this](const HttpRequest&, io::ScopedFd socket) {
-                             (void)io::SendAll(socket.get(), "RAW", "raw");
-                             taken_over_.Notify();
-                             char c;
-                             // Blocks until the client closes or Stop() shuts
-                             // the socket down.
-                             while (recv(socket.get(), &c, 1, 0) > 0) {
-                             }
-                           });
+    server_.Handle("GET", "/q", [](const HttpRequest&) {
+      return TextResponse(200, "plain");
+    });
+    server_.Handle(
+        "GET", "/q?action=stream",
+        [](const HttpRequest&) { return TextResponse(200, "action"); },
+        HttpServer::RunOn::kLoop);
+    server_.Handle("GET", "/raw", [this](const HttpRequest&) {
+      HttpResponse r;
+      r.content_type = "application/x-raw";
+      r.stream = [this](io::ScopedFd socket) {
+        absl::MutexLock l(&mu_);
+        raw_ = std::move(socket);
+      };
+      return r;
+    });
     EXPECT_THAT(server_.Start(), IsOk());
   }
 
+  // The socket a /raw stream was handed, once it was.
+  io::ScopedFd TakeRaw() {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](io::ScopedFd* fd) { return fd->valid(); }, &raw_));
+    return std::move(raw_);
+  }
+
   HttpServer server_;
-  absl::Notification taken_over_;
+  absl::Mutex mu_;
+  io::ScopedFd raw_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST_F(HttpServerTest, RoutesByMethodAndPath) {
@@ -339,17 +344,133 @@ TEST_F(HttpServerTest, RefusesHeadsOverEachLimitAndMalformedOnes) {
   EXPECT_EQ(server_.requests(), 0);
 }
 
-TEST_F(HttpServerTest, TakeoverGetsTheSocketAndStopEndsIt) {
+TEST_F(HttpServerTest, AStreamGetsTheSocketAfterItsHeadAndOutlivesStop) {
   io::ScopedFd c = Connect(server_.port());
   ASSERT_THAT(io::SendAll(c.get(), "GET /raw HTTP/1.1\r\n\r\n", "c"), IsOk());
-  char buf[3];
-  ASSERT_EQ(recv(c.get(), buf, 3, MSG_WAITALL), 3);
-  EXPECT_EQ(std::string(buf, 3), "RAW");
-  ASSERT_TRUE(taken_over_.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  // The handler is blocked reading; Stop() must shut its socket down, so the
-  // client reads EOF (not its 30 s receive timeout) and Stop() returns.
-  server_.Stop();
-  EXPECT_TRUE(ReadsEof(c.get()));
+  io::ScopedFd raw = TakeRaw();
+  // The head was sent before the socket was handed on, by the one writer:
+  // no Content-Length, and the connection closes when the stream ends.
+  ASSERT_THAT(io::SendAll(raw.get(), "RAW", "raw"), IsOk());
+  server_.Stop();  // the stream's socket is its own, not the server's
+  ASSERT_THAT(io::SendAll(raw.get(), "!", "raw"), IsOk());
+  raw.Reset();
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = recv(c.get(), buf, sizeof buf, 0)) > 0;) {
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-raw\r\n"
+            "Connection: close\r\n\r\nRAW!");
+  EXPECT_EQ(server_.requests(), 1);
+}
+
+TEST_F(HttpServerTest, ARouteNamingAQueryParameterGoesFirst) {
+  io::ScopedFd c = Connect(server_.port());
+  ASSERT_THAT(io::SendAll(c.get(),
+                          "GET /q?x=1&action=stream HTTP/1.1\r\n\r\n"
+                          "GET /q?action=streams HTTP/1.1\r\n\r\n"
+                          "GET /q HTTP/1.1\r\n\r\n",
+                          "c"),
+              IsOk());
+  std::string pending;
+  EXPECT_TRUE(absl::EndsWith(ReadResponse(c.get(), &pending), "action\n"));
+  EXPECT_TRUE(absl::EndsWith(ReadResponse(c.get(), &pending), "plain\n"));
+  EXPECT_TRUE(absl::EndsWith(ReadResponse(c.get(), &pending), "plain\n"));
+}
+
+TEST_F(HttpServerTest, A408ComesOnlyOnceTheHeadTimeoutHasPassed) {
+  io::ScopedFd c = Connect(server_.port());
+  const absl::Time sent = absl::Now();
+  ASSERT_THAT(io::SendAll(c.get(), "GET /hello HTTP/1.1\r\nX-a: ", "c"),
+              IsOk());
+  EXPECT_THAT(ReadResponse(c.get()),
+              StartsWith("HTTP/1.1 408 Request Timeout\r\n"));
+  // A lower bound only: the deadline is never early. (No upper bound: the
+  // timer's lateness is the machine's, not ours to assert.)
+  EXPECT_GE(absl::Now() - sent, Small().limits.head_timeout);
+}
+
+// A server whose heads may take an hour: silent peers stay open for the
+// whole test, whatever the machine's speed.
+class SilentPeersTest : public ::testing::Test {
+ protected:
+  static constexpr int kSilent = 1000;
+
+  static HttpServer::Options Patient() {
+    HttpServer::Options options;
+    options.threads = 2;
+    options.limits.head_timeout = absl::Hours(1);
+    options.idle_timeout = absl::Hours(1);
+    return options;
+  }
+
+  SilentPeersTest() : server_(Patient()) {
+    server_.Handle("GET", "/stats",
+                   [](const HttpRequest&) { return TextResponse(200, "ok"); });
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(testing_util::RaiseFdLimit(2 * kSilent + 200))
+        << "the test needs ~2,200 descriptors; raise the hard RLIMIT_NOFILE";
+    ASSERT_THAT(server_.Start(), IsOk());
+  }
+
+  // A new client's whole /stats response.
+  std::string AskStats() {
+    io::ScopedFd c = Connect(server_.port());
+    EXPECT_THAT(
+        io::SendAll(c.get(), "GET /stats HTTP/1.1\r\nConnection: close\r\n\r\n",
+                    "c"),
+        IsOk());
+    return ReadResponse(c.get());
+  }
+
+  HttpServer server_;
+};
+
+TEST_F(SilentPeersTest, AThousandPartialHeadsHoldNoThread) {
+  std::optional<testing_util::SilentClients> silent =
+      testing_util::SilentClients::Open(server_.port(), kSilent,
+                                        "GET / HTTP/1.1\r\nX-a: ");
+  ASSERT_TRUE(silent.has_value());
+  std::string stats = AskStats();
+  EXPECT_THAT(stats, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(absl::EndsWith(stats, "\r\n\r\nok\n"));
+  // Accepted in order, so every silent one was accepted before the new one,
+  // and none was answered or closed.
+  EXPECT_GE(server_.connections(), kSilent);
+  EXPECT_EQ(silent->StillOpen(), kSilent);
+}
+
+TEST_F(SilentPeersTest, AThousandIdleKeptAliveConnectionsHoldNoThread) {
+  std::optional<testing_util::SilentClients> idle =
+      testing_util::SilentClients::Open(server_.port(), kSilent,
+                                        "GET /stats HTTP/1.1\r\n\r\n",
+                                        /*read_response=*/true);
+  ASSERT_TRUE(idle.has_value());
+  std::string stats = AskStats();
+  EXPECT_TRUE(absl::EndsWith(stats, "\r\n\r\nok\n"));
+  EXPECT_GE(server_.connections(), kSilent);
+  EXPECT_EQ(idle->StillOpen(), kSilent);
+  EXPECT_EQ(server_.requests(), kSilent + 1);
+}
+
+TEST(HttpServerCapTest, ConnectionsOverTheCapAre503AndClosed) {
+  HttpServer::Options options;
+  options.max_connections = 2;
+  options.limits.head_timeout = absl::Hours(1);
+  HttpServer server(options);
+  ASSERT_THAT(server.Start(), IsOk());
+  std::optional<testing_util::SilentClients> two =
+      testing_util::SilentClients::Open(server.port(), 2, "GET / HT");
+  ASSERT_TRUE(two.has_value());
+  io::ScopedFd third = Connect(server.port());
+  std::string got = ReadResponse(third.get());
+  EXPECT_THAT(got, StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(got, HasSubstr("too many connections"));
+  EXPECT_TRUE(ReadsEof(third.get()));
+  EXPECT_EQ(two->StillOpen(), 2);
 }
 
 TEST_F(HttpServerTest, StopClosesIdleKeepAliveConnections) {

@@ -1,6 +1,7 @@
 #include "concurrency/http/misbehaving_server.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "concurrency/io/read_write.h"
@@ -26,32 +27,40 @@ absl::StatusOr<std::unique_ptr<MisbehavingServer>> MisbehavingServer::Start(
 }
 
 MisbehavingServer::MisbehavingServer(Script script, int threads)
-    : script_(std::move(script)), server_(ServerOptions(threads)) {
-  server_.HandleTakeover("*", "*",
-                         [this](const HttpRequest& r, io::ScopedFd socket) {
-                           Answer(r, std::move(socket));
-                         });
+    : script_(std::move(script)),
+      cut_bodies_(2, "cut_bodies"),
+      server_(ServerOptions(threads)) {
+  server_.Handle("*", "*", [this](const HttpRequest& r) { return Answer(r); });
 }
 
 MisbehavingServer::~MisbehavingServer() {
   stopping_.Notify();
   server_.Stop();
+  cut_bodies_.Shutdown(/*wait=*/true);
 }
 
-void MisbehavingServer::Answer(const HttpRequest& request,
-                               io::ScopedFd socket) {
+HttpResponse MisbehavingServer::Answer(const HttpRequest& request) {
   ScriptedResponse scripted = script_(request);
   if (scripted.delay > absl::ZeroDuration() &&
       stopping_.WaitForNotificationWithTimeout(scripted.delay)) {
-    return;
+    return TextResponse(503, "stopping");  // dropped by the stopping server
   }
-  size_t body = std::min(
-      scripted.truncate_body_at.value_or(scripted.response.body.size()),
-      scripted.response.body.size());
-  std::string out =
-      SerializeResponseHead(scripted.response, Connection::kClose);
-  out.append(scripted.response.body, 0, body);
-  (void)io::SendAll(socket.get(), out, "scripted response");
+  HttpResponse response = std::move(scripted.response);
+  if (!scripted.truncate_body_at.has_value()) return response;
+  const size_t keep =
+      std::min(*scripted.truncate_body_at, response.body.size());
+  response.headers.emplace_back("Content-Length",
+                                std::to_string(response.body.size()));
+  std::string part = response.body.substr(0, keep);
+  response.body.clear();
+  response.stream = [this, part = std::move(part)](io::ScopedFd socket) {
+    (void)cut_bodies_.Schedule([part, socket = std::move(socket)]() mutable {
+      if (io::SetBlocking(socket.get(), true, "cut body").ok()) {
+        (void)io::SendAll(socket.get(), part, "cut body");
+      }
+    });
+  };
+  return response;
 }
 
 }  // namespace concurrency::http

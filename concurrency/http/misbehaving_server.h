@@ -8,10 +8,13 @@
 // downloader's and the pipeline's tests use it to play a flaky or hostile
 // server.
 //
-// The misbehaviours are one takeover handler on the shared server, so the
-// request heads are read exactly as every other server of the tree reads
-// them. One request per connection. Destruction is prompt even with delayed
-// responses pending: they are dropped unanswered.
+// The misbehaviours are one route on the shared server, so the request heads
+// are read, and the response heads written, exactly as every other server of
+// the tree does it. A delay is waited out on a pool thread; a cut body is a
+// streamed response that declares its full Content-Length and sends less,
+// on a thread of this server's own. One request per connection. Destruction
+// is prompt even with delayed responses pending: they are dropped
+// unanswered.
 //
 // Thread-safety: the script is called concurrently from pool threads.
 #ifndef CONCURRENCY_HTTP_MISBEHAVING_SERVER_H_
@@ -29,6 +32,7 @@
 #include "concurrency/http/request.h"
 #include "concurrency/http/response.h"
 #include "concurrency/http/server.h"
+#include "concurrency/thread_pool.h"
 
 namespace concurrency::http {
 
@@ -54,10 +58,11 @@ class MisbehavingServer {
 
  private:
   MisbehavingServer(Script script, int threads);
-  void Answer(const HttpRequest& request, io::ScopedFd socket);
+  HttpResponse Answer(const HttpRequest& request);
 
   const Script script_;
   absl::Notification stopping_;
+  ThreadPool cut_bodies_;  // sends the part of a body that a cut one gets
   HttpServer server_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace concurrency::http {
 namespace {
@@ -107,6 +108,16 @@ absl::Status Interpret(HttpRequest* r) {
 absl::string_view HttpRequest::Header(absl::string_view name) const {
   auto it = headers.find(name);
   return it == headers.end() ? absl::string_view() : it->second;
+}
+
+std::optional<absl::string_view> HttpRequest::QueryParam(
+    absl::string_view name) const {
+  for (absl::string_view part : absl::StrSplit(query, '&')) {
+    if (!absl::ConsumePrefix(&part, name)) continue;
+    if (part.empty()) return part;
+    if (part[0] == '=') return part.substr(1);
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<HttpRequest> ParseRequestHead(absl::string_view head,

@@ -20,6 +20,7 @@
 #define CONCURRENCY_HTTP_REQUEST_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -56,6 +57,11 @@ struct HttpRequest {
 
   // The value of header `lower_case_name`, or "" when absent.
   absl::string_view Header(absl::string_view lower_case_name) const;
+
+  // The value of query parameter `name` (the first `name=value` or bare
+  // `name` among the `&`-separated parts of `query`, undecoded), or nullopt
+  // when absent. The repository's one query splitter.
+  std::optional<absl::string_view> QueryParam(absl::string_view name) const;
 };
 
 // Parses a request head: everything before the blank line, without the final

@@ -64,9 +64,14 @@ std::string SerializeResponseHead(const HttpResponse& response,
   for (const auto& [name, value] : response.headers) {
     absl::StrAppend(&out, name, ": ", value, "\r\n");
   }
-  absl::StrAppend(&out, "Content-Length: ", response.body.size(),
-                  "\r\nConnection: ",
-                  connection == Connection::kKeepAlive ? "keep-alive" : "close",
+  const bool streamed = response.stream != nullptr;
+  if (!streamed) {
+    absl::StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
+  }
+  absl::StrAppend(&out, "Connection: ",
+                  connection == Connection::kKeepAlive && !streamed
+                      ? "keep-alive"
+                      : "close",
                   "\r\n\r\n");
   return out;
 }

@@ -3,19 +3,24 @@
 // -----------------------------------------------------------------------------
 //
 // HttpResponse and the one response writer and reason table of the
-// repository. `SerializeResponse` always sends Content-Length (so a client
-// can tell a whole body from a cut one) and says whether the connection stays
-// open.
+// repository: every response of every server of the tree, streams included,
+// has its head written by `SerializeResponseHead`. A response with a body
+// always sends Content-Length (so a client can tell a whole body from a cut
+// one) and says whether the connection stays open. A streamed response
+// (`stream` set) has no Content-Length, unless its handler declares one in
+// `headers`, and always closes the connection when the stream ends.
 //
 // Thread-safe: the functions keep no state.
 #ifndef CONCURRENCY_HTTP_RESPONSE_H_
 #define CONCURRENCY_HTTP_RESPONSE_H_
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "concurrency/io/scoped_fd.h"
 
 namespace concurrency::http {
 
@@ -26,6 +31,13 @@ struct HttpResponse {
   // writer's; do not set them here.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A streamed body (multipart, say), for HttpServer: once the head is sent,
+  // `stream` gets the socket, non-blocking, on the server's event-loop
+  // thread, and owns it from then on. It must return at once: it hands the
+  // socket to a thread or loop of its own. If the head cannot be sent (the
+  // client went away, the server stops), `stream` is destroyed uncalled.
+  // `body` must be empty.
+  std::function<void(io::ScopedFd socket)> stream;
 };
 
 // A response of `status` whose body is `text` and a newline.
@@ -37,8 +49,8 @@ absl::string_view HttpReason(int status);
 
 enum class Connection { kKeepAlive, kClose };
 
-// The response's bytes: status line, headers, Content-Length, Connection,
-// blank line, body.
+// The response's bytes: status line, headers, Content-Length (not for a
+// stream), Connection (always close for a stream), blank line, body.
 std::string SerializeResponse(const HttpResponse& response,
                               Connection connection);
 

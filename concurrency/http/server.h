@@ -4,44 +4,56 @@
 //
 // HttpServer is the repository's one HTTP/1.1 server. The camera streamer,
 // the pipeline's demo price feed and the tests' misbehaving server all stand
-// on it. It accepts connections from an io::Listener and serves each on the
-// project's ThreadPool:
+// on it.
 //
 //   HttpServer server({.port = 0});
 //   server.Handle("GET", "/stats", [](const HttpRequest&) { ... });
-//   server.HandleTakeover("GET", "/stream", [](const HttpRequest&,
-//                                              io::ScopedFd socket) { ... });
+//   server.Handle("GET", "/?action=stream", StreamHandler,
+//                 HttpServer::RunOn::kLoop);
 //   absl::Status s = server.Start();
 //   ...
 //   server.Stop();  // or let the destructor do it
 //
-// Requests. Each request head is read within `Options::limits` (431 over a
-// limit, 408 too slow, 400 malformed) and routed by method and path: a path
-// with no route is 404, a path routed for other methods 405 (with Allow). A
-// route whose path is "*" takes every path that has no route of its own; a
-// method of "*" takes every method.
+// Who does what. One event-loop thread accepts connections, reads request
+// heads from non-blocking sockets, writes every response, and keeps idle
+// kept-alive connections. Only a complete request reaches a handler: on the
+// project's ThreadPool (`Options::threads` of them), or, for a route
+// registered with RunOn::kLoop, on the loop thread itself. A peer that sends
+// part of a head and then nothing, or keeps a connection idle, costs a socket
+// and its buffered bytes (at most `limits.max_head_bytes` plus 4 KiB), never
+// a thread.
 //
-// Responses. A `Handler` returns an HttpResponse, which the server writes
-// with Content-Length. The connection is kept alive for the next request when
-// the client allows it and `Options::keep_alive` is set, for at most
-// `max_requests_per_connection` requests and `idle_timeout` between them, and
-// only while no other connection waits for a pool thread (an idle kept-alive
-// connection holds one).
+// Requests. Each head is read within `Options::limits`, enforced by the
+// loop: 431 over a size limit, 400 malformed, 408 when it is not complete
+// `head_timeout` after the connection opened (or after the first byte of a
+// later request on a kept-alive connection). Requests are routed by method
+// and path: a path with no route is 404, a path routed for other methods 405
+// (with Allow). A route's path may name one query parameter,
+// "/?action=stream": it takes the requests of that path that carry it, ahead
+// of the plain path's route. A route whose path is "*" takes every path that
+// has no route of its own; a method of "*" takes every method.
 //
-// Long-lived streams. A `TakeoverHandler` receives the socket itself, right
-// after the head is read: the server neither reads nor writes it again. It
-// may stream on the pool thread it runs on, or move the socket elsewhere (an
-// event loop) and return at once.
+// Responses. A handler returns an HttpResponse, which the loop writes
+// (response.h) after `response_delay`, a timer. A client that accepts no
+// byte of it for `send_timeout` is dropped. The connection is then kept for
+// the next request when the client allows it and `keep_alive` is set, for at
+// most `max_requests_per_connection` requests and `idle_timeout` between
+// them. A response with `stream` set hands its socket on after the head
+// (response.h): that is how long-lived streams leave the server.
 //
-// Stopping. `Stop()` stops accepting, shuts down every connection whose
-// handler is still running on the pool (a blocked send or read returns), and
-// joins every thread. A socket moved out of a TakeoverHandler that has
-// returned is its new owner's to close.
+// Costs. At most `max_connections` sockets are open in the server at once
+// (reading, waiting for a handler, or being written; not those handed to a
+// stream); a connection over it is answered 503 and closed.
 //
-// Thread-safety: register routes before `Start()`; after it, handlers are
-// called concurrently from pool threads and must be thread-safe. `Stop()`,
-// `port()` and `requests()` may be called from any thread. Handlers must not
-// throw: an exception leaves the connection to be closed unanswered.
+// Stopping. `Stop()` stops accepting, closes every connection the server
+// still has, lets running handlers finish (their responses are dropped), and
+// joins every thread. A socket handed to a `stream` is its new owner's to
+// close.
+//
+// Thread-safety: register routes before `Start()`; after it, pool handlers
+// are called concurrently from pool threads and must be thread-safe, and loop
+// handlers must not block. `Stop()`, `port()`, `requests()` and
+// `connections()` may be called from any thread. Handlers must not throw.
 #ifndef CONCURRENCY_HTTP_SERVER_H_
 #define CONCURRENCY_HTTP_SERVER_H_
 
@@ -54,11 +66,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "concurrency/http/request.h"
 #include "concurrency/http/response.h"
@@ -73,78 +83,113 @@ class HttpServer {
   struct Options {
     std::string host = "127.0.0.1";
     int port = 0;      // 0: an ephemeral port
-    int threads = 16;  // connections served at once
+    int threads = 16;  // pool handlers running at once
+    int max_connections = 4096;
     HeadLimits limits;
     bool keep_alive = true;
     absl::Duration idle_timeout = absl::Seconds(5);
-    // A client that accepts no bytes for this long fails the send (and its
-    // connection is closed): a stalled reader cannot hold a thread forever.
     absl::Duration send_timeout = absl::Seconds(10);
     int max_requests_per_connection = 1000;
-    // Simulated latency before each Handler response (demos, benchmarks).
+    // Simulated latency before each routed response (demos, benchmarks).
     absl::Duration response_delay = absl::ZeroDuration();
   };
 
+  // Where a route's handler runs.
+  enum class RunOn {
+    kPool,  // a pool thread: the handler may block
+    kLoop,  // the event-loop thread: the handler must return at once
+  };
+
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  using TakeoverHandler = std::function<void(const HttpRequest&, io::ScopedFd)>;
 
   explicit HttpServer(Options options);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
   ~HttpServer();
 
-  // Routes `method` and `path` ("*" for any) to a handler. Before Start().
-  void Handle(absl::string_view method, absl::string_view path,
-              Handler handler);
-  void HandleTakeover(absl::string_view method, absl::string_view path,
-                      TakeoverHandler handler);
+  // Routes `method` and `path` ("*" for any; "/path?name=value" for one
+  // query parameter) to `handler`. Before Start().
+  void Handle(absl::string_view method, absl::string_view path, Handler handler,
+              RunOn run_on = RunOn::kPool);
 
   // Listens and starts serving. Errors name the address.
   absl::Status Start();
 
   // Stops serving (see the file comment). Idempotent.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   int port() const { return listener_ == nullptr ? 0 : listener_->port(); }
   // "http://HOST:PORT"
   std::string base_url() const;
-  // Requests answered (or taken over) so far.
+  // Requests routed so far (answered, or on their way to a handler).
   int64_t requests() const { return requests_.load(); }
+  // Sockets open in the server now (see Costs above).
+  int connections() const { return connections_.load(); }
 
  private:
   struct Route {
     std::string method;
     std::string path;
+    std::string query;  // "name=value", or "" for any
     Handler handler;
-    TakeoverHandler takeover;
+    RunOn run_on;
+  };
+  struct Conn;
+  // A response on its way from a pool thread to the loop.
+  struct Reply {
+    int64_t conn;
+    std::string bytes;
+    bool keep_alive;
+    std::function<void(io::ScopedFd)> stream;
   };
 
-  void AcceptLoop();
-  void Serve(int64_t id, io::ScopedFd socket, const std::string& peer);
   // The route for `request`, or null with `*refusal` set to the 404/405.
   const Route* FindRoute(const HttpRequest& request,
                          HttpResponse* refusal) const;
-  bool KeepAlive(const HttpRequest& request, int served)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  void Track(int64_t id, int fd) ABSL_LOCKS_EXCLUDED(mu_);
-  void Untrack(int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  bool KeepAlive(const HttpRequest& request, int served) const;
+  static Reply MakeReply(int64_t conn, HttpResponse response, bool keep);
+  // From a pool thread: queues `reply` for the loop and wakes it.
+  void Post(Reply reply) ABSL_LOCKS_EXCLUDED(mu_);
+  void Wake();
+
+  // The loop thread and its steps; everything they touch that has no
+  // ABSL_GUARDED_BY is the loop thread's alone.
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool TakeReplies() ABSL_LOCKS_EXCLUDED(mu_);  // false: stopping
+  void AcceptAll();
+  void OnEvent(int64_t id, uint32_t events);
+  void ReadHeads(Conn& c);
+  void Dispatch(Conn& c, HttpRequest request);
+  void Refuse(Conn& c, const absl::Status& error);
+  void Respond(Conn& c, Reply reply);
+  void StartWrite(Conn& c);
+  void Flush(Conn& c);
+  void Expire();
+  void SetDeadline(Conn& c, absl::Time deadline);
+  void Close(Conn& c);
+  int MillisToNextTimer() const;
 
   // Constant after Start().
   const Options options_;
   std::vector<Route> routes_;
   std::unique_ptr<io::Listener> listener_;
+  io::ScopedFd epoll_;
+  io::ScopedFd wake_;  // eventfd: replies are waiting, or Stop()
 
-  absl::Notification stopping_;
   std::atomic<bool> stopped_{false};
   std::atomic<int64_t> requests_{0};
+  std::atomic<int> connections_{0};
 
-  // State below is protected by mu_.
   absl::Mutex mu_;
-  absl::flat_hash_map<int64_t, int> open_ ABSL_GUARDED_BY(mu_);  // id -> fd
-  int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<Reply> replies_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The loop thread's own state (server.cc).
+  struct LoopState;
+  std::unique_ptr<LoopState> state_;
 
   ThreadPool pool_;
-  std::thread acceptor_;
+  std::thread loop_;
 };
 
 }  // namespace concurrency::http

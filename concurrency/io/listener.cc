@@ -44,7 +44,10 @@ absl::StatusOr<ScopedFd> BindFirst(const std::string& host, int port,
   absl::Status last = absl::NotFoundError(
       absl::StrCat("listen on ", host, ":", port, ": no address"));
   for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
-    ScopedFd fd(socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // Non-blocking, so that an accept after a readiness report that a
+    // peer's reset has made stale returns EAGAIN instead of blocking.
+    ScopedFd fd(
+        socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     int one = 1;
     if (fd.valid()) {
       setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -118,6 +121,21 @@ absl::StatusOr<Connection> Listener::Accept() {
       return PosixError(absl::StrCat("accept on ", host_, ":", port_), errno);
     }
     return Connection{ScopedFd(fd), SocketAddressText(&addr)};
+  }
+}
+
+absl::StatusOr<Connection> Listener::AcceptNonBlocking() {
+  while (true) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int fd = accept4(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
+                     SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) return Connection{ScopedFd(fd), SocketAddressText(&addr)};
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return absl::UnavailableError("no connection waiting");
+    }
+    return PosixError(absl::StrCat("accept on ", host_, ":", port_), errno);
   }
 }
 

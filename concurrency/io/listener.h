@@ -19,7 +19,8 @@
 // that is blocked, and every later one, returns Cancelled. Accepted sockets
 // are blocking and close-on-exec; they belong to the caller.
 //
-// Thread-safety: `Accept()` from one thread at a time; `Stop()`, `port()` and
+// Thread-safety: `Accept()` (or `AcceptNonBlocking()`) from one thread at a
+// time; `Stop()`, `port()` and
 // `host()` from any thread.
 #ifndef CONCURRENCY_IO_LISTENER_H_
 #define CONCURRENCY_IO_LISTENER_H_
@@ -56,6 +57,15 @@ class Listener {
   // called; transient accept errors (a peer that reset before it was
   // accepted, EMFILE) come back as statuses and the caller may call again.
   absl::StatusOr<Connection> Accept();
+
+  // For an event loop that polls `fd()`: accepts a connection already
+  // waiting, without blocking. Its socket is non-blocking and
+  // close-on-exec. Unavailable when none is waiting; other errors (EMFILE)
+  // name why, and the caller may call again later.
+  absl::StatusOr<Connection> AcceptNonBlocking();
+
+  // The listening socket (non-blocking), to poll for readability. Borrowed.
+  int fd() const { return fd_.get(); }
 
   // Makes the blocked and every later `Accept()` return Cancelled.
   void Stop();

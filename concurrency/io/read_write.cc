@@ -1,5 +1,6 @@
 #include "concurrency/io/read_write.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -152,6 +153,16 @@ absl::StatusOr<size_t> SendSome(int fd,
   if (n >= 0) return static_cast<size_t>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
   return PosixError(context, errno);
+}
+
+absl::Status SetBlocking(int fd, bool blocking, absl::string_view context) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return PosixError(context, errno);
+  const int wanted = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) != 0) {
+    return PosixError(context, errno);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace concurrency::io

@@ -56,6 +56,10 @@ absl::StatusOr<size_t> SendSome(int fd,
                                 absl::Span<const absl::string_view> pieces,
                                 size_t offset, absl::string_view context);
 
+// Makes `fd` blocking or non-blocking (O_NONBLOCK), e.g. a socket an event
+// loop handed to a thread of its own.
+absl::Status SetBlocking(int fd, bool blocking, absl::string_view context);
+
 }  // namespace concurrency::io
 
 #endif  // CONCURRENCY_IO_READ_WRITE_H_

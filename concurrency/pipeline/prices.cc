@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 
 namespace concurrency::pipeline {
@@ -70,16 +70,14 @@ http::HttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
       return r;
     }
     int64_t page = 1, size = options.default_page_size;
-    for (absl::string_view kv : absl::StrSplit(request.query, '&')) {
-      std::pair<absl::string_view, absl::string_view> p =
-          absl::StrSplit(kv, absl::MaxSplits('=', 1));
-      bool ok = true;
-      if (p.first == "page_number") ok = absl::SimpleAtoi(p.second, &page);
-      if (p.first == "page_size") ok = absl::SimpleAtoi(p.second, &size);
-      if (!ok) {
-        r.status = 400;
-        return r;
-      }
+    std::optional<absl::string_view> page_text =
+        request.QueryParam("page_number");
+    std::optional<absl::string_view> size_text =
+        request.QueryParam("page_size");
+    if ((page_text && !absl::SimpleAtoi(*page_text, &page)) ||
+        (size_text && !absl::SimpleAtoi(*size_text, &size))) {
+      r.status = 400;
+      return r;
     }
     auto auth = request.headers.find("authorization");
     bool open_feed = options.user.empty() && options.password.empty();

@@ -1,0 +1,177 @@
+#include "camera/capturer.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
+
+namespace camera {
+
+Capturer::Capturer(std::unique_ptr<FrameSource> source, CaptureOptions options,
+                   FrameHub& hub, OnPublish on_publish)
+    : source_(std::move(source)),
+      source_name_(source_->Describe()),
+      grabber_(*source_),
+      options_(std::move(options)),
+      hub_(hub),
+      on_publish_(std::move(on_publish)),
+      gate_(options_.fps, options_.desired_fps, options_.drop_same_frames) {}
+
+Capturer::~Capturer() { Stop(); }
+
+void Capturer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Capturer::Stop() {
+  if (!stopping_.HasBeenNotified()) stopping_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+CaptureState Capturer::State() const {
+  absl::MutexLock l(&mu_);
+  CaptureState s;
+  s.source = source_name_;
+  s.online = online_;
+  s.last_error = last_error_;
+  s.recoveries = recoveries_;
+  s.width = width_;
+  s.height = height_;
+  s.capture_fps = capture_rate_.Rate(absl::Now());
+  s.frames_captured = captured_.load();
+  s.frames_read = frames_read_.load();
+  s.skipped_for_desired_fps = gate_.skipped_for_desired_fps();
+  s.dropped_same = gate_.dropped_same();
+  return s;
+}
+
+bool Capturer::CaptureOne(int64_t* number, Grabber::Call call) {
+  absl::StatusOr<cv::Mat> frame = grabber_.Grab(call, options_.device_timeout);
+  if (!frame.ok()) {
+    absl::MutexLock l(&mu_);
+    last_error_ = frame.status().ToString();
+    return false;
+  }
+  frames_read_.fetch_add(1);
+  if (gate_.Skip(*frame)) return true;
+  std::shared_ptr<Frame> f = Encode(*frame, number);
+  {
+    absl::MutexLock l(&mu_);
+    width_ = frame->cols;
+    height_ = frame->rows;
+    // After a pause (no viewers, no signal) the rate starts afresh, from
+    // this frame.
+    if (!capture_rate_.started() ||
+        f->captured - last_capture_ > absl::Seconds(1)) {
+      capture_rate_.Start(f->captured, captured_.load() + 1);
+    } else {
+      capture_rate_.Sample(f->captured, captured_.load() + 1);
+    }
+    last_capture_ = f->captured;
+    if (!online_) {  // back before the frame goes out
+      online_ = true;
+      ++recoveries_;
+    }
+  }
+  Publish(std::move(f));
+  captured_.fetch_add(1);
+  return true;
+}
+
+std::shared_ptr<Frame> Capturer::Encode(const cv::Mat& picture,
+                                        int64_t* number) const {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", picture, jpeg,
+               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
+  auto f = std::make_shared<Frame>();
+  f->number = ++*number;
+  f->captured = absl::Now();
+  f->jpeg.assign(jpeg.begin(), jpeg.end());
+  return f;
+}
+
+void Capturer::Publish(std::shared_ptr<Frame> frame) {
+  const absl::Time captured = frame->captured;
+  hub_.Publish(std::move(frame));
+  if (on_publish_) on_publish_(captured);
+}
+
+void Capturer::Loop() {
+  const absl::Duration period = absl::Seconds(1.0 / options_.fps);
+  absl::Time next = absl::Now();
+  int64_t number = 0;
+  while (!stopping_.HasBeenNotified()) {
+    // Nobody watching: no capture, no encoding.
+    if (!hub_.WaitForSubscribers(absl::Milliseconds(200))) {
+      next = absl::Now();
+      continue;
+    }
+    if (!CaptureOne(&number)) {
+      RecoverSource(&number);
+      next = absl::Now();
+      continue;
+    }
+    // Pace to fps; after falling behind, restart the schedule from now
+    // rather than bursting.
+    next += period;
+    absl::Time now = absl::Now();
+    if (next < now - period) next = now;
+    if (next > now) stopping_.WaitForNotificationWithTimeout(next - now);
+  }
+}
+
+void Capturer::PublishNoSignal(int64_t* number) {
+  int width, height;
+  std::string reason;
+  {
+    absl::MutexLock l(&mu_);
+    width = width_ > 0 ? width_ : 640;
+    height = height_ > 0 ? height_ : 480;
+    reason = last_error_;
+  }
+  // Mid-grey: not the test pattern's black/white frame-number strip.
+  cv::Mat frame(height, width, CV_8UC3, cv::Scalar(96, 96, 96));
+  const double scale = std::max(0.5, width / 320.0);
+  int baseline = 0;
+  const cv::Size size = cv::getTextSize("NO SIGNAL", cv::FONT_HERSHEY_SIMPLEX,
+                                        scale, 2, &baseline);
+  cv::putText(frame, "NO SIGNAL",
+              {(width - size.width) / 2, (height + size.height) / 2},
+              cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255), 2);
+  cv::putText(frame, reason.substr(0, 60), {8, height - 12},
+              cv::FONT_HERSHEY_SIMPLEX, scale / 3, cv::Scalar(230, 230, 230),
+              1);
+  Publish(Encode(frame, number));
+}
+
+// Streams stay open: they get a NO SIGNAL frame about once a second while
+// the source is reopened with exponential backoff, until it gives a frame
+// again (then capture goes on as before) or the capturer stops.
+void Capturer::RecoverSource(int64_t* number) {
+  {
+    absl::MutexLock l(&mu_);
+    online_ = false;
+  }
+  absl::Duration backoff = kFirstReopenDelay;
+  absl::Time next_try = absl::Now() + backoff;
+  while (!stopping_.HasBeenNotified()) {
+    PublishNoSignal(number);
+    const absl::Time next_frame = absl::Now() + absl::Seconds(1);
+    while (!stopping_.HasBeenNotified() && absl::Now() < next_frame) {
+      if (absl::Now() >= next_try) {
+        // While a capture hangs, this waits for it rather than reopening
+        // under it (grabber.h).
+        if (CaptureOne(number, Grabber::Call::kReopenThenNext)) return;
+        backoff = std::min(2 * backoff, kMaxReopenDelay);
+        next_try = absl::Now() + backoff;
+      }
+      stopping_.WaitForNotificationWithTimeout(std::min(next_frame, next_try) -
+                                               absl::Now());
+    }
+  }
+}
+
+}  // namespace camera

@@ -14,6 +14,15 @@
 // amortized per number. All results are exact for every 64-bit input: sums
 // that could exceed 64 bits (19 and 20 digits) are kept in 128 bits.
 //
+// `ArmstrongBetween` and `ArmstrongBelow` find the same numbers another way:
+// by enumerating the multisets of n digits rather than the numbers (a
+// number's test depends only on its digits' multiset), with branches pruned
+// as soon as their power sum has passed the range or can no longer reach it.
+// That turns the 64-bit range's 1.8 * 10^19 numbers into at most 30 million
+// multisets (all of them below 2^64 in about a tenth of a second on 2 cores;
+// concurrency/README.md). The brute-force functions stay: they are the
+// tutorial's lesson on threads and processes.
+//
 // Thread-safe: these functions keep no state.
 
 #ifndef CONCURRENCY_ARMSTRONG_H_
@@ -23,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "concurrency/thread_pool.h"
 
@@ -54,6 +64,22 @@ absl::StatusOr<std::vector<uint64_t>> FindArmstrongThreads(uint64_t lo,
 absl::StatusOr<std::vector<uint64_t>> FindArmstrongProcesses(uint64_t lo,
                                                              uint64_t hi,
                                                              int parts);
+
+// The Armstrong numbers in [lo, hi), ascending, by digit multisets; the same
+// list as FindArmstrong(lo, hi). `hi` is 128 bits wide so that 2^64, the
+// whole 64-bit range, can be given; larger values mean 2^64.
+std::vector<uint64_t> ArmstrongBetween(uint64_t lo, absl::uint128 hi);
+
+// The same, split across `pool` by digit count and count of nines, the
+// largest parts first so that the threads finish together. Fails only if the
+// pool is shut down.
+absl::StatusOr<std::vector<uint64_t>> ArmstrongBetween(uint64_t lo,
+                                                       absl::uint128 hi,
+                                                       ThreadPool& pool);
+
+// The positive Armstrong numbers below `limit` (OEIS A005188):
+// ArmstrongBelow(absl::MakeUint128(1, 0)) is all 50 below 2^64.
+std::vector<uint64_t> ArmstrongBelow(absl::uint128 limit);
 
 }  // namespace concurrency
 

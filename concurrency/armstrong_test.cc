@@ -119,5 +119,115 @@ TEST(ParallelArmstrongTest, ThreadsProcessesAndSequentialAgree) {
   EXPECT_EQ(*processes, sequential);
 }
 
+// OEIS A005188, the positive Armstrong numbers: its first 50 terms are the
+// ones below 2^64 (the 51st, 28361281321319229463398, has 23 digits).
+const std::vector<uint64_t>& A005188Below2To64() {
+  static const auto* kTerms = new std::vector<uint64_t>{
+      1ULL,
+      2ULL,
+      3ULL,
+      4ULL,
+      5ULL,
+      6ULL,
+      7ULL,
+      8ULL,
+      9ULL,
+      153ULL,
+      370ULL,
+      371ULL,
+      407ULL,
+      1634ULL,
+      8208ULL,
+      9474ULL,
+      54748ULL,
+      92727ULL,
+      93084ULL,
+      548834ULL,
+      1741725ULL,
+      4210818ULL,
+      9800817ULL,
+      9926315ULL,
+      24678050ULL,
+      24678051ULL,
+      88593477ULL,
+      146511208ULL,
+      472335975ULL,
+      534494836ULL,
+      912985153ULL,
+      4679307774ULL,
+      32164049650ULL,
+      32164049651ULL,
+      40028394225ULL,
+      42678290603ULL,
+      44708635679ULL,
+      49388550606ULL,
+      82693916578ULL,
+      94204591914ULL,
+      28116440335967ULL,
+      4338281769391370ULL,
+      4338281769391371ULL,
+      21897142587612075ULL,
+      35641594208964132ULL,
+      35875699062250035ULL,
+      1517841543307505039ULL,
+      3289582984443187032ULL,
+      4498128791164624869ULL,
+      4929273885928088826ULL,
+  };
+  return *kTerms;
+}
+
+const absl::uint128 k2To64 = absl::MakeUint128(1, 0);
+
+TEST(ArmstrongBelowTest, EveryOneBelow2To64IsOeisA005188) {
+  ASSERT_EQ(A005188Below2To64().size(), 50u);
+  EXPECT_EQ(ArmstrongBelow(k2To64), A005188Below2To64());
+  for (uint64_t n : A005188Below2To64()) {
+    EXPECT_TRUE(ReferenceIsArmstrong(n)) << n;
+  }
+}
+
+TEST(ArmstrongBelowTest, OnAPoolTheSameList) {
+  ThreadPool pool(2);
+  absl::StatusOr<std::vector<uint64_t>> found =
+      ArmstrongBetween(1, k2To64, pool);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(*found, A005188Below2To64());
+  // 0 is one (0^1 == 0) when the range starts there, as in FindArmstrong.
+  EXPECT_THAT(ArmstrongBetween(0, 10),
+              ElementsAre(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+}
+
+TEST(ArmstrongBetweenTest, EveryRangeOfTheLessonMatchesBruteForce) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+      {10000000, 30000000}, {0, 1000000}, {153, 154},          {153, 153},
+      {154, 370},           {370, 372},   {30000000, 10000000}};
+  for (auto [lo, hi] : SplitRange(10000000, 30000000, 4)) {
+    ranges.emplace_back(lo, hi);
+  }
+  ThreadPool pool(2);
+  for (auto [lo, hi] : ranges) {
+    EXPECT_EQ(ArmstrongBetween(lo, hi), FindArmstrong(lo, hi))
+        << "[" << lo << ", " << hi << ")";
+    absl::StatusOr<std::vector<uint64_t>> on_pool =
+        ArmstrongBetween(lo, hi, pool);
+    ASSERT_THAT(on_pool, IsOk());
+    EXPECT_EQ(*on_pool, FindArmstrong(lo, hi));
+  }
+}
+
+TEST(ArmstrongBetweenTest, TheTopOf64BitsIsExact) {
+  const uint64_t max = std::numeric_limits<uint64_t>::max();
+  // The largest below 2^64, and the bounds around it, in the 20-digit part
+  // where power sums need 128 bits.
+  const uint64_t top = 4929273885928088826ULL;
+  EXPECT_THAT(ArmstrongBetween(top, top + 1), ElementsAre(top));
+  EXPECT_THAT(ArmstrongBetween(top + 1, k2To64), IsEmpty());
+  EXPECT_THAT(ArmstrongBetween(top, max), ElementsAre(top));
+  EXPECT_THAT(ArmstrongBetween(10000000000000000000ULL, k2To64), IsEmpty());
+  // Past 2^64 means 2^64.
+  EXPECT_THAT(ArmstrongBetween(top, absl::MakeUint128(5, 0)), ElementsAre(top));
+}
+
 }  // namespace
 }  // namespace concurrency

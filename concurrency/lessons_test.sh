@@ -25,6 +25,13 @@ expect_line "${processes}" "parent received 200"
 armstrong=$(concurrency/armstrong)
 [[ $(grep -c '\[24678050, 24678051\]$' <<<"${armstrong}") == 2 ]] \
   || fail "threads and processes should both print [24678050, 24678051]:"$'\n'"${armstrong}"
+# --all: every Armstrong number below 2^64 (the list itself is checked
+# against OEIS A005188 in armstrong_test), one per line, then the count.
+all=$(concurrency/armstrong --all)
+[[ $(head -n 1 <<<"${all}") == 1 && $(sed -n 50p <<<"${all}") == 4929273885928088826 ]] \
+  || fail "--all should print 1 ... 4929273885928088826:"$'\n'"${all}"
+[[ $(wc -l <<<"${all}") == 51 && $(tail -n 1 <<<"${all}") == "50 Armstrong numbers below 2^64 in "* ]] \
+  || fail "--all should end with its count:"$'\n'"${all}"
 if concurrency/armstrong --mode=bogus 2>/dev/null; then
   fail "--mode=bogus should be refused"
 fi

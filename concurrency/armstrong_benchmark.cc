@@ -134,7 +134,7 @@ std::vector<std::pair<std::string, Measurement>> RunCpp(uint64_t lo,
 
 void PrintRow(const std::string& name, const Measurement& m,
               double python_process, double cpp_sequential) {
-  std::printf("| %-22s | %10.4f | %14s | %14s | %s |\n", name.c_str(),
+  std::printf("| %-22s | %10.6f | %14s | %14s | %s |\n", name.c_str(),
               m.seconds,
               python_process > 0
                   ? absl::StrFormat("%.1fx", python_process / m.seconds).c_str()
@@ -171,10 +171,10 @@ void WholeRange(int reps) {
       t2.found.size(), reps);
   std::printf("| %-22s | %10s | %9s |\n", "mode", "seconds", "scaling");
   std::printf("|---|---|---|\n");
-  std::printf("| %-22s | %10.4f | %9s |\n", "sequential", seq.seconds, "-");
-  std::printf("| %-22s | %10.4f | %8.2fx |\n", "pool of 1 thread", t1.seconds,
+  std::printf("| %-22s | %10.6f | %9s |\n", "sequential", seq.seconds, "-");
+  std::printf("| %-22s | %10.6f | %8.2fx |\n", "pool of 1 thread", t1.seconds,
               1.0);
-  std::printf("| %-22s | %10.4f | %8.2fx |\n", "pool of 2 threads", t2.seconds,
+  std::printf("| %-22s | %10.6f | %8.2fx |\n", "pool of 2 threads", t2.seconds,
               t1.seconds / t2.seconds);
   if (seq.found != t2.found || t1.found != t2.found) {
     std::fprintf(stderr, "armstrong_benchmark: the runs disagree\n");

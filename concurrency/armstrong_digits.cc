@@ -35,13 +35,42 @@ u128 Pow10(int k) {
   return p;
 }
 
-// The multisets of n digits whose power sums lie in [lo, hi), hi <= 2^64.
+constexpr std::array<uint64_t, 20> kPow10 = [] {
+  std::array<uint64_t, 20> p{};
+  p[0] = 1;
+  for (int i = 1; i < 20; ++i) p[i] = p[i - 1] * 10;
+  return p;
+}();
+
+// Digit counts packed 5 bits a digit (counts reach 20), digit d at bit 5d.
+using Packed = uint64_t;
+constexpr int kBits = 5;
+
+// The packed digit counts of every 4-digit group 0000-9999, leading zeros
+// included: a number's counts are the sum over its groups, 5 lookups for 20
+// digits instead of 20 divisions.
+const std::array<Packed, 10000>& GroupCounts() {
+  static const std::array<Packed, 10000> table = [] {
+    std::array<Packed, 10000> t{};
+    for (int g = 0; g < 10000; ++g) {
+      for (int i = 0, v = g; i < 4; ++i, v /= 10) {
+        t[g] += Packed{1} << (kBits * (v % 10));
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
+// The multisets of n digits whose power sums lie in [lo, max]. Sums are 64
+// bits wide: a sum that would overflow is past any max, and is cut there.
 class MultisetSearch {
  public:
-  MultisetSearch(int n, u128 lo, u128 hi) : n_(n), lo_(lo), hi_(hi) {
+  MultisetSearch(int n, uint64_t lo, uint64_t max)
+      : n_(n), lo_(lo), max_(max), groups_(GroupCounts()) {
     for (int d = 0; d < 10; ++d) {
-      u128 p = 1;
-      for (int i = 0; i < n; ++i) p *= static_cast<u128>(d);
+      uint64_t p = 1;
+      for (int i = 0; i < n; ++i) p *= static_cast<uint64_t>(d);  // 9^20 fits
       pow_[d] = p;
     }
   }
@@ -49,53 +78,89 @@ class MultisetSearch {
   // The part of the search with exactly `nines` nines.
   std::vector<uint64_t> WithNines(int nines) {
     std::vector<uint64_t> found;
-    const u128 sum = static_cast<u128>(nines) * pow_[9];
-    const int left = n_ - nines;
-    if (sum < hi_ && sum + static_cast<u128>(left) * pow_[8] >= lo_) {
-      counts_[9] = nines;
-      Choose(8, left, sum, found);
+    uint64_t sum;
+    if (!__builtin_mul_overflow(static_cast<uint64_t>(nines), pow_[9], &sum) &&
+        sum <= max_ && Reaches(sum, n_ - nines, 8)) {
+      Choose(8, n_ - nines, sum,
+             Packed{static_cast<uint64_t>(nines)} << (kBits * 9), found);
     }
     std::sort(found.begin(), found.end());
     return found;
   }
 
  private:
+  // Whether `sum`, with `places` more digits no larger than `d`, can still
+  // reach lo.
+  bool Reaches(uint64_t sum, int places, int d) const {
+    uint64_t most;
+    return __builtin_mul_overflow(static_cast<uint64_t>(places), pow_[d],
+                                  &most) ||
+           __builtin_add_overflow(sum, most, &most) || most >= lo_;
+  }
+
+  // Whether the sums still possible, [sum, sum + places * d^n] within
+  // [lo, max], can have digits that agree with `counts`: their common
+  // leading digits are the result's, and a digit above `d`, whose count is
+  // final, cannot appear there more often than it was chosen.
+  bool PrefixFits(uint64_t sum, int places, int d, Packed counts) const {
+    uint64_t top;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(places), pow_[d], &top) ||
+        __builtin_add_overflow(sum, top, &top) || top > max_) {
+      top = max_;
+    }
+    const uint64_t bottom = std::max(sum, lo_);
+    if (bottom > top) return false;
+    Packed seen = 0;
+    for (int k = n_ - 1; k >= 0; --k) {
+      const uint64_t a = bottom / kPow10[k];
+      if (a != top / kPow10[k]) break;
+      const int digit = static_cast<int>(a % 10);
+      if (digit <= d) continue;
+      seen += Packed{1} << (kBits * digit);
+      if (((seen >> (kBits * digit)) & 31) >
+          ((counts >> (kBits * digit)) & 31)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   // Chooses how many of digit `d` among the `left` places still open.
-  void Choose(int d, int left, u128 sum, std::vector<uint64_t>& found) {
+  void Choose(int d, int left, uint64_t sum, Packed counts,
+              std::vector<uint64_t>& found) const {
     if (d == 0) {
-      counts_[0] = left;
-      Check(sum, found);
+      Check(sum, counts + static_cast<Packed>(left), found);
       return;
     }
     for (int k = 0; k <= left; ++k) {
-      const u128 s = sum + static_cast<u128>(k) * pow_[d];
-      if (s >= hi_) break;  // more of d only makes it larger
-      const int rest = left - k;
-      if (s + static_cast<u128>(rest) * pow_[d - 1] < lo_) continue;
-      counts_[d] = k;
-      Choose(d - 1, rest, s, found);
+      if (Reaches(sum, left - k, d - 1) &&
+          (d < 3 || PrefixFits(sum, left - k, d - 1, counts))) {
+        Choose(d - 1, left - k, sum, counts, found);
+      }
+      // One more of d: past max (or overflowing) ends the loop, as more of
+      // d only makes it larger.
+      if (__builtin_add_overflow(sum, pow_[d], &sum) || sum > max_) break;
+      counts += Packed{1} << (kBits * d);
     }
   }
 
-  // Keeps `sum` if its digits are exactly the chosen multiset.
-  void Check(u128 sum, std::vector<uint64_t>& found) const {
-    if (sum < lo_) return;
-    uint64_t v = static_cast<uint64_t>(sum);  // sum < hi_ <= 2^64
-    std::array<int, 10> c = counts_;
-    int digits = 0;
-    do {
-      if (--c[v % 10] < 0) return;
-      v /= 10;
-      ++digits;
-    } while (v != 0);
-    // n counts in all, none overdrawn, n digits: the multisets are equal.
-    if (digits == n_) found.push_back(static_cast<uint64_t>(sum));
+  // Keeps `sum` if its digits are exactly the multiset `counts`.
+  void Check(uint64_t sum, Packed counts, std::vector<uint64_t>& found) const {
+    if (sum < lo_) return;  // [lo, max] lies within the n-digit numbers
+    Packed digits = 0;
+    int groups = 0;
+    for (uint64_t v = sum; v != 0; v /= 10000, ++groups) {
+      digits += groups_[v % 10000];
+    }
+    // The top group's leading zeros are not digits of the number.
+    digits -= static_cast<Packed>(4 * groups - n_);
+    if (digits == counts) found.push_back(sum);
   }
 
   const int n_;
-  const u128 lo_, hi_;
-  std::array<u128, 10> pow_;
-  std::array<int, 10> counts_{};
+  const uint64_t lo_, max_;
+  const std::array<Packed, 10000>& groups_;
+  std::array<uint64_t, 10> pow_;
 };
 
 // One part of the search: n digits, `nines` nines; `size` estimates its
@@ -123,9 +188,13 @@ std::vector<Part> Parts(u128 lo, u128 hi) {
   return parts;
 }
 
+// Part `p` of the search for [lo, hi), hi <= 2^64.
 std::vector<uint64_t> Search(const Part& p, u128 lo, u128 hi) {
   const u128 n_lo = p.n == 1 ? 0 : Pow10(p.n - 1);
-  MultisetSearch search(p.n, std::max(lo, n_lo), std::min(hi, Pow10(p.n)));
+  const u128 from = std::max(lo, n_lo), to = std::min(hi, Pow10(p.n));
+  if (from >= to) return {};
+  MultisetSearch search(p.n, static_cast<uint64_t>(from),
+                        static_cast<uint64_t>(to - 1));
   return search.WithNines(p.nines);
 }
 

@@ -2,10 +2,10 @@
 // answers, beside the peers, in one run:
 //
 // 1. Silent connections: --silent connections that send part of a head and
-//    then nothing (and as many idle kept-alive ones), held at once. Printed:
-//    the process's RSS growth and thread count, before and after, for our
-//    server and for the Python anchors' csv_server.py (ThreadingHTTPServer,
-//    a thread per connection).
+//    then nothing (and as many idle kept-alive ones), held at once by a
+//    client process of their own. Printed: the server process's RSS growth
+//    and thread count, before and after, for our server and for the Python
+//    anchors' csv_server.py (ThreadingHTTPServer, a thread per connection).
 // 2. Short requests per second, by Debian's `wrk` (--wrk_seconds, 2
 //    threads, 64 connections), keep-alive and with `Connection: close`,
 //    against: our /stats-sized answer from a loop handler and from a pool
@@ -24,6 +24,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -33,6 +34,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -44,6 +46,10 @@
 
 ABSL_FLAG(int, silent, 10000, "Silent connections held at once.");
 ABSL_FLAG(int, wrk_seconds, 5, "Seconds of each wrk run.");
+ABSL_FLAG(std::string, hold, "",
+          "Internal, for the benchmark's own client process: PORT,N,KIND "
+          "(KIND partial or idle) opens the silent connections, prints "
+          "'ready', and holds them until its stdin closes.");
 ABSL_FLAG(std::string, python_dir, "",
           "The Python anchors (default: ../shared/anchors/python from the "
           "workspace).");
@@ -103,6 +109,71 @@ class Child {
  private:
   pid_t pid_ = 0;
 };
+
+// N silent connections held by a child process (this binary with --hold),
+// so that the server's process holds only its own ends. Released when this
+// goes.
+class HeldConnections {
+ public:
+  HeldConnections(int port, int n, bool idle) {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::string self = "/proc/self/exe";
+    std::string hold = absl::StrCat("--hold=", port, ",", n, ",",
+                                    idle ? "idle" : "partial");
+    char* argv[] = {self.data(), hold.data(), nullptr};
+    if (posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv, environ) !=
+        0) {
+      pid_ = 0;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    to_child_ = in[1];
+    char line[16] = {};
+    ready_ = read(out[0], line, sizeof line - 1) > 0 &&
+             absl::StartsWith(line, "ready");
+    close(out[0]);
+  }
+  ~HeldConnections() {
+    if (to_child_ >= 0) close(to_child_);  // the child's cue to let go
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool ready() const { return ready_; }
+
+ private:
+  pid_t pid_ = 0;
+  int to_child_ = -1;
+  bool ready_ = false;
+};
+
+// --hold: the client process of HeldConnections.
+int Hold(const std::string& spec) {
+  std::vector<std::string> f = absl::StrSplit(spec, ',');
+  int port = 0, n = 0;
+  if (f.size() != 3 || !absl::SimpleAtoi(f[0], &port) ||
+      !absl::SimpleAtoi(f[1], &n) ||
+      !testing_util::RaiseFdLimit(static_cast<rlim_t>(n) + 100)) {
+    return 1;
+  }
+  const bool idle = f[2] == "idle";
+  std::optional<testing_util::SilentClients> held =
+      testing_util::SilentClients::Open(
+          port, n,
+          idle ? "GET /stats HTTP/1.1\r\n\r\n" : "GET / HTTP/1.1\r\nX-a: ",
+          idle);
+  if (!held) return 1;
+  std::printf("ready\n");
+  std::fflush(stdout);
+  char c;
+  while (read(0, &c, 1) > 0) {
+  }
+  return 0;
+}
 
 // Waits until 127.0.0.1:`port` accepts a connection (at most 10 s).
 bool WaitForPort(int port) {
@@ -174,16 +245,17 @@ void SilentSection(const std::string& py_dir) {
     });
     if (!server.Start().ok()) return;
     const Usage before = UsageOf("self");
-    std::optional<testing_util::SilentClients> silent =
-        testing_util::SilentClients::Open(
-            server.port(), n,
-            idle ? "GET /stats HTTP/1.1\r\n\r\n" : "GET / HTTP/1.1\r\nX-a: ",
-            idle);
-    while (silent && server.connections() < n) {
+    HeldConnections held(server.port(), n, idle);
+    while (held.ready() && server.connections() < n) {
       absl::SleepFor(absl::Milliseconds(10));
     }
-    row("HttpServer (this process, clients included)",
-        idle ? "idle kept-alive" : "partial head", before, UsageOf("self"));
+    if (!held.ready() || server.connections() < n) {
+      std::printf("| HttpServer | could not hold %d connections | | | | | |\n",
+                  n);
+      continue;
+    }
+    row("HttpServer", idle ? "idle kept-alive" : "partial head", before,
+        UsageOf("self"));
   }
   if (py_dir.empty()) return;
   const int port = FreePort();
@@ -195,15 +267,14 @@ void SilentSection(const std::string& py_dir) {
   }
   const std::string pid = absl::StrCat(py.pid());
   const Usage before = UsageOf(pid);
-  std::optional<testing_util::SilentClients> silent =
-      testing_util::SilentClients::Open(port, n, "GET / HTTP/1.1\r\nX-a: ");
+  HeldConnections held(port, n, /*idle=*/false);
   // A thread per connection: wait until they all exist (at most 60 s).
   Usage after = UsageOf(pid);
-  for (int i = 0; i < 6000 && silent && after.threads < n; ++i) {
+  for (int i = 0; i < 6000 && held.ready() && after.threads < n; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
     after = UsageOf(pid);
   }
-  row("csv_server.py (Python, ThreadingHTTPServer)", "partial head", before,
+  row("csv_server.py (Python)", "partial head", before,
       after);
 }
 
@@ -276,7 +347,8 @@ void RequestsSection(const std::string& py_dir) {
     std::printf("| csv_server.py /__stats (Python) | %s | %s | %s | 1.00x |\n",
                 k, Rps(py_rps).c_str(), Ratio(py_rps, nginx_rps).c_str());
   }
-  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
 }
 
 }  // namespace
@@ -287,8 +359,10 @@ int main(int argc, char** argv) {
       "beside nginx and the Python anchors (needs wrk and nginx).");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  // Both ends of every silent connection live in this process.
-  if (!testing_util::RaiseFdLimit(2 * absl::GetFlag(FLAGS_silent) + 1000)) {
+  if (!absl::GetFlag(FLAGS_hold).empty()) return Hold(absl::GetFlag(FLAGS_hold));
+  // The server's ends of the silent connections (the clients' are held by a
+  // child process).
+  if (!testing_util::RaiseFdLimit(absl::GetFlag(FLAGS_silent) + 1000)) {
     std::fprintf(stderr,
                  "http_benchmark: RLIMIT_NOFILE too low for --silent\n");
     return 1;

@@ -31,14 +31,17 @@
 
 namespace testing_util {
 
-// Raises this process's soft RLIMIT_NOFILE to at least `needed` if the hard
-// limit allows; returns whether it is now at least `needed`.
+// Raises this process's RLIMIT_NOFILE to at least `needed`: the soft limit,
+// and the hard one too where the process may (root); returns whether it is
+// now at least `needed`.
 inline bool RaiseFdLimit(rlim_t needed) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
   if (limit.rlim_cur >= needed) return true;
-  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) return false;
   limit.rlim_cur = needed;
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
+    limit.rlim_max = needed;
+  }
   return setrlimit(RLIMIT_NOFILE, &limit) == 0;
 }
 

@@ -15,6 +15,9 @@
 // Credentials never appear in errors or logs: they travel as CURLOPT_USERNAME
 // and CURLOPT_PASSWORD, and URLs are printed without any userinfo.
 //
+// Its options (DownloaderOptions, RetryPolicy, Credentials) are transfer.h's,
+// shared with the MultiFetcher.
+//
 // Thread-safety: `Fetch` may be called from many threads at once; each call
 // takes a curl easy handle from a small pool, so connections are reused
 // across calls. This is the blocking, thread-per-transfer downloader of the
@@ -24,7 +27,6 @@
 #ifndef CONCURRENCY_PIPELINE_DOWNLOADER_H_
 #define CONCURRENCY_PIPELINE_DOWNLOADER_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,38 +37,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "concurrency/http/credentials.h"
+#include "concurrency/pipeline/transfer.h"
 
 namespace concurrency::pipeline {
-
-class EasyTransfer;  // transfer.h
-
-// Basic auth credentials (concurrency/http/credentials.h, where
-// LoadCredentials picks them from flags, a file or PIPELINE_USER /
-// PIPELINE_PASSWORD in the pipeline's main).
-using ::concurrency::http::Credentials;
-
-struct RetryPolicy {
-  int max_attempts = 5;
-  absl::Duration initial_backoff = absl::Milliseconds(200);
-  absl::Duration max_backoff = absl::Seconds(10);
-  double multiplier = 2.0;
-  double jitter = 0.2;  // each wait is scaled by a uniform [1-j, 1+j]
-  absl::Duration max_retry_after = absl::Seconds(60);
-};
-
-struct DownloaderOptions {
-  Credentials credentials;
-  absl::Duration connect_timeout = absl::Seconds(5);
-  absl::Duration timeout = absl::Seconds(30);  // whole transfer, per attempt
-  RetryPolicy retry;
-  // How to wait between attempts; tests record the waits instead.
-  std::function<void(absl::Duration)> sleep = [](absl::Duration d) {
-    absl::SleepFor(d);
-  };
-  // Receives one line per retry ("retrying ... in 400ms"); null: silent.
-  std::function<void(absl::string_view)> log;
-};
 
 class Downloader {
  public:
@@ -96,9 +69,6 @@ class Downloader {
       ABSL_GUARDED_BY(mu_);
   int64_t attempts_ ABSL_GUARDED_BY(mu_) = 0;
 };
-
-// `url` without user:password@, for messages.
-std::string RedactUrl(const std::string& url);
 
 }  // namespace concurrency::pipeline
 

@@ -34,7 +34,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "concurrency/pipeline/downloader.h"
+#include "concurrency/pipeline/transfer.h"
 
 namespace concurrency::pipeline {
 

@@ -24,7 +24,7 @@
 #include "concurrency/pipeline/manifest.h"
 #include "concurrency/pipeline/multi_fetcher.h"
 #include "concurrency/pipeline/resume.h"
-#include "concurrency/pipeline/tar_gz.h"
+#include "concurrency/pipeline/targz/tar_gz.h"
 #include "concurrency/thread_pool.h"
 
 namespace concurrency::pipeline {
@@ -262,8 +262,8 @@ class Pipeline {
     // One thread per archive: --tar_threads archives are written at once on
     // long-lived threads, which keep their compressors between archives (a
     // pool per archive made and zeroed new ones each time: 2x the CPU).
-    absl::StatusOr<std::unique_ptr<TarGzWriter>> tar = TarGzWriter::Create(
-        path, {.level = options_.gzip_level, .threads = 1});
+    absl::StatusOr<std::unique_ptr<TarGzWriter>> tar =
+        TarGzWriter::Create(path, {.level = options_.gzip_level, .threads = 1});
     if (!tar.ok()) return tar.status();
     for (int p = pages.first; p <= pages.last; ++p) {
       absl::Status added =

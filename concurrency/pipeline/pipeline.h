@@ -55,7 +55,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
 #include "concurrency/pipeline/downloader.h"
 #include "concurrency/pipeline/layout.h"
 #include "concurrency/pipeline/progress.h"

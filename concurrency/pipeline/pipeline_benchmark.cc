@@ -57,10 +57,10 @@
 #include "concurrency/http/server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
-#include "concurrency/pipeline/csv_to_xml.h"
-#include "concurrency/pipeline/internal/csv_scan.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
+#include "concurrency/pipeline/csv/internal/csv_scan.h"
 #include "concurrency/pipeline/prices.h"
-#include "concurrency/pipeline/tar_gz.h"
+#include "concurrency/pipeline/targz/tar_gz.h"
 
 ABSL_FLAG(int, csv_mb, 50, "Size of the converter's CSV input, MB (10^6 B).");
 ABSL_FLAG(int, tar_files, 50, "XML files (~1 MB each) for the tarrer.");
@@ -567,7 +567,7 @@ int main(int argc, char** argv) {
     const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     b.targz = (n > 0 ? concurrency::io::DirName(std::string(self, n))
                      : concurrency::io::DirName(argv[0])) +
-              "/targz";
+              "/targz/targz";
   }
   std::printf("scratch: %s\n\n", b.work.c_str());
   const std::string sections = absl::GetFlag(FLAGS_sections);

@@ -19,8 +19,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "concurrency/http/server.h"
-#include "concurrency/pipeline/downloader.h"
 #include "concurrency/pipeline/pipeline.h"
+#include "concurrency/pipeline/transfer.h"
 
 ABSL_DECLARE_FLAG(bool, quiet);
 ABSL_DECLARE_FLAG(std::string, out_dir);

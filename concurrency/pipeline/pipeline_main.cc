@@ -27,7 +27,8 @@
 ABSL_FLAG(int, max_in_flight, 64, "Downloads open at once.");
 ABSL_FLAG(int, max_per_host, 64, "Connections open at once to one host.");
 ABSL_FLAG(int, tar_threads, 2, "Archives written at once.");
-ABSL_FLAG(int, gzip_level, 6, "gzip level of the archives: libdeflate's 0 (stored) to 12 "
+ABSL_FLAG(int, gzip_level, 6,
+          "gzip level of the archives: libdeflate's 0 (stored) to 12 "
           "(smallest); 6 is gzip's default.");
 ABSL_FLAG(bool, fsync_xml, true,
           "fsync each XML file before it takes its name. Off: still safe "

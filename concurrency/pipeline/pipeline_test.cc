@@ -27,7 +27,7 @@
 #include "concurrency/pipeline/manifest.h"
 #include "concurrency/pipeline/prices.h"
 #include "concurrency/pipeline/resume.h"
-#include "concurrency/pipeline/tar_gz.h"
+#include "concurrency/pipeline/targz/tar_gz.h"
 #include "concurrency/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -2,10 +2,12 @@
 // File: transfer.h
 // -----------------------------------------------------------------------------
 //
-// One HTTP GET attempt with libcurl, and the retry schedule around attempts:
-// the parts that the blocking Downloader (a thread per transfer) and the
-// MultiFetcher (many transfers on one thread) share, so both classify an
-// answer and decide on a retry in exactly the same way.
+// What the blocking Downloader (a thread per transfer) and the MultiFetcher
+// (many transfers on one thread) share, so that both are configured the same
+// way and classify an answer and decide on a retry in exactly the same way:
+// their options (DownloaderOptions: credentials, timeouts, RetryPolicy),
+// `RedactUrl`, one HTTP GET attempt with libcurl, and the retry schedule
+// around attempts.
 //
 // EasyTransfer owns a curl easy handle (RAII) and the body buffer of its
 // current attempt. `Prepare` sets it up for a URL; the caller performs it
@@ -22,15 +24,48 @@
 
 #include <curl/curl.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "concurrency/pipeline/downloader.h"
+#include "concurrency/http/credentials.h"
 
 namespace concurrency::pipeline {
+
+// Basic auth credentials (concurrency/http/credentials.h, where
+// LoadCredentials picks them from flags, a file or PIPELINE_USER /
+// PIPELINE_PASSWORD in the pipeline's main).
+using ::concurrency::http::Credentials;
+
+struct RetryPolicy {
+  int max_attempts = 5;
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(10);
+  double multiplier = 2.0;
+  double jitter = 0.2;  // each wait is scaled by a uniform [1-j, 1+j]
+  absl::Duration max_retry_after = absl::Seconds(60);
+};
+
+struct DownloaderOptions {
+  Credentials credentials;
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration timeout = absl::Seconds(30);  // whole transfer, per attempt
+  RetryPolicy retry;
+  // How to wait between attempts; tests record the waits instead.
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) {
+    absl::SleepFor(d);
+  };
+  // Receives one line per retry ("retrying ... in 400ms"); null: silent.
+  std::function<void(absl::string_view)> log;
+};
+
+// `url` without user:password@, for messages.
+std::string RedactUrl(const std::string& url);
 
 // What one attempt got.
 struct Attempt {

@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/internal/csv_scan.h"
+#include "concurrency/pipeline/csv/internal/csv_scan.h"
 
 #include <cstdint>
 #include <random>

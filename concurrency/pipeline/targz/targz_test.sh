@@ -6,7 +6,7 @@ set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
-targz=concurrency/pipeline/targz
+targz=concurrency/pipeline/targz/targz
 
 mkdir -p "${tmp}/in/sub" "${tmp}/x"
 cd "${tmp}"

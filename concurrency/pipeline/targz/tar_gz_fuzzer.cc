@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "concurrency/pipeline/tar_gz.h"
+#include "concurrency/pipeline/targz/tar_gz.h"
 #include "tools/fuzzing/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

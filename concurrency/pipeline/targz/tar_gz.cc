@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/tar_gz.h"
+#include "concurrency/pipeline/targz/tar_gz.h"
 
 #include <fcntl.h>
 #include <libdeflate.h>

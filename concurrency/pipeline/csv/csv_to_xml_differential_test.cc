@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "concurrency/io/file_util.h"
-#include "concurrency/pipeline/csv_to_xml.h"
-#include "concurrency/pipeline/csv_to_xml_reference.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml_reference.h"
 #include "concurrency/pipeline/prices.h"
 #include "gtest/gtest.h"
 
@@ -70,7 +70,7 @@ TEST(CsvToXmlDifferential, FuzzCorporaMatchPugixml) {
   int files = 0;
   for (const char* corpus : {"csv_to_xml_fuzzer", "csv_parser_fuzzer"}) {
     const std::string dir =
-        Runfile(absl::StrCat("concurrency/pipeline/testdata/", corpus));
+        Runfile(absl::StrCat("concurrency/pipeline/csv/testdata/", corpus));
     absl::StatusOr<std::vector<std::string>> names = io::ListDirectory(dir);
     ASSERT_TRUE(names.ok()) << names.status();
     for (const std::string& name : *names) {

@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/csv_parser.h"
+#include "concurrency/pipeline/csv/csv_parser.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "concurrency/pipeline/internal/csv_scan.h"
+#include "concurrency/pipeline/csv/internal/csv_scan.h"
 
 namespace concurrency::pipeline {
 namespace {

@@ -2,14 +2,14 @@
 // `Row` node whose cells' text is set per record and printed with
 // `xml_node::print`. Test-only: the differential test and fuzz target hold
 // `CsvToXml` (csv_to_xml.h), which writes the same bytes directly, to it.
-#ifndef CONCURRENCY_PIPELINE_CSV_TO_XML_REFERENCE_H_
-#define CONCURRENCY_PIPELINE_CSV_TO_XML_REFERENCE_H_
+#ifndef CONCURRENCY_PIPELINE_CSV_CSV_TO_XML_REFERENCE_H_
+#define CONCURRENCY_PIPELINE_CSV_CSV_TO_XML_REFERENCE_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
 
 namespace concurrency::pipeline {
 
@@ -20,4 +20,4 @@ absl::StatusOr<std::string> CsvToXmlWithPugixml(
 
 }  // namespace concurrency::pipeline
 
-#endif  // CONCURRENCY_PIPELINE_CSV_TO_XML_REFERENCE_H_
+#endif  // CONCURRENCY_PIPELINE_CSV_CSV_TO_XML_REFERENCE_H_

@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,7 +19,7 @@
 #include "concurrency/io/posix_error.h"
 #include "concurrency/io/read_write.h"
 #include "concurrency/io/scoped_fd.h"
-#include "concurrency/pipeline/internal/csv_scan.h"
+#include "concurrency/pipeline/csv/internal/csv_scan.h"
 
 namespace concurrency::pipeline {
 namespace {

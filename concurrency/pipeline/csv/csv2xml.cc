@@ -11,7 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/clock.h"
-#include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
 
 ABSL_FLAG(std::string, in, "", "CSV file to read.");
 ABSL_FLAG(std::string, out, "", "XML file to write (must not exist).");

@@ -13,8 +13,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
-#include "concurrency/pipeline/csv_to_xml.h"
-#include "concurrency/pipeline/csv_to_xml_reference.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml_reference.h"
 #include "pugixml.hpp"
 #include "tools/fuzzing/check.h"
 

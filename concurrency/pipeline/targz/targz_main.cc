@@ -22,7 +22,7 @@
 #include "absl/strings/strip.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/io/posix_error.h"
-#include "concurrency/pipeline/tar_gz.h"
+#include "concurrency/pipeline/targz/tar_gz.h"
 
 ABSL_FLAG(int, level, 6,
           "Compression level: libdeflate's 0 (stored) to 12 (smallest); 6 is "

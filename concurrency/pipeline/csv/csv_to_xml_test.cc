@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/csv_to_xml.h"
+#include "concurrency/pipeline/csv/csv_to_xml.h"
 
 #include <signal.h>
 #include <sys/resource.h>

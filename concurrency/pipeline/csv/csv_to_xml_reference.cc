@@ -1,4 +1,4 @@
-#include "concurrency/pipeline/csv_to_xml_reference.h"
+#include "concurrency/pipeline/csv/csv_to_xml_reference.h"
 
 #include <string>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "concurrency/pipeline/csv_parser.h"
+#include "concurrency/pipeline/csv/csv_parser.h"
 #include "pugixml.hpp"
 
 namespace concurrency::pipeline {

@@ -17,9 +17,10 @@
 // from precomputed tags rather than through a DOM: a differential test and
 // fuzz target (csv_to_xml_reference.h) hold the two byte-identical. A
 // header-only CSV gives a `Data` with no rows. Memory is one record plus a
-// batch of rows being printed, whatever the input size. Input rules and errors are those of `CsvParser` (csv_parser.h), plus:
-// an empty input (no header) is an error, and so is a record whose field count
-// differs from the header's, naming its line, unless `RaggedRows::kPad`.
+// batch of rows being printed, whatever the input size. Input rules and errors
+// are those of `CsvParser` (csv_parser.h), plus: an empty input (no header) is
+// an error, and so is a record whose field count differs from the header's,
+// naming its line, unless `RaggedRows::kPad`.
 //
 // Element names: see `XmlElementNames`.
 #ifndef CONCURRENCY_CSV_TO_XML_H_
@@ -37,7 +38,7 @@
 #include "absl/types/span.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
-#include "concurrency/pipeline/csv_parser.h"
+#include "concurrency/pipeline/csv/csv_parser.h"
 
 namespace concurrency::pipeline {
 

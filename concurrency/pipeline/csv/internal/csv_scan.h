@@ -6,8 +6,8 @@
 // alignment: the tests compare all three on random inputs.
 //
 // Thread-safety: stateless functions.
-#ifndef CONCURRENCY_PIPELINE_INTERNAL_CSV_SCAN_H_
-#define CONCURRENCY_PIPELINE_INTERNAL_CSV_SCAN_H_
+#ifndef CONCURRENCY_PIPELINE_CSV_INTERNAL_CSV_SCAN_H_
+#define CONCURRENCY_PIPELINE_CSV_INTERNAL_CSV_SCAN_H_
 
 #include <emmintrin.h>
 
@@ -108,4 +108,4 @@ const ScanOps& BestScan();
 
 }  // namespace concurrency::pipeline::csv_internal
 
-#endif  // CONCURRENCY_PIPELINE_INTERNAL_CSV_SCAN_H_
+#endif  // CONCURRENCY_PIPELINE_CSV_INTERNAL_CSV_SCAN_H_

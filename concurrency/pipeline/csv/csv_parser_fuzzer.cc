@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "concurrency/pipeline/csv_parser.h"
+#include "concurrency/pipeline/csv/csv_parser.h"
 #include "tools/fuzzing/check.h"
 
 namespace {

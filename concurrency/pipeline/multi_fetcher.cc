@@ -20,6 +20,9 @@ namespace {
 
 // The longest the loop sleeps without looking at its timers.
 constexpr absl::Duration kMaxPoll = absl::Milliseconds(250);
+// No transfer starts with less than this left in the budget (curl hands a
+// body over in pieces of up to 16 KiB).
+constexpr int64_t kStartRoom = 64 << 10;
 
 struct Timer {
   absl::Time due;
@@ -32,8 +35,13 @@ struct Timer {
 class Loop {
  public:
   Loop(CURLM* multi, const MultiFetcherOptions& options,
-       const std::vector<std::string>& urls, MultiFetcher::OnDone on_done)
-      : multi_(multi), options_(options), urls_(urls), on_done_(on_done) {
+       const std::vector<std::string>& urls,
+       MultiFetcher::OnDoneWithGrant on_done)
+      : multi_(multi),
+        options_(options),
+        budget_(options.download.budget),
+        urls_(urls),
+        on_done_(on_done) {
     for (size_t i = 0; i < urls.size(); ++i) waiting_.push_back(i);
   }
 
@@ -46,6 +54,7 @@ class Loop {
 
   absl::Status Run() {
     while (!waiting_.empty() || !timers_.empty() || in_flight_ > 0) {
+      ResumePaused();
       StartDueRetries();
       if (absl::Status s = StartWaiting(); !s.ok()) return s;
       int running = 0;
@@ -54,6 +63,7 @@ class Loop {
             absl::StrCat("curl_multi_perform: ", curl_multi_strerror(rc)));
       }
       HarvestDone();
+      BreakStandstill();
       if (absl::Status s = Wait(); !s.ok()) return s;
     }
     return absl::OkStatus();
@@ -61,12 +71,61 @@ class Loop {
 
   int64_t attempts() const { return attempts_; }
   int peak_in_flight() const { return peak_; }
+  int64_t restarts() const { return restarts_; }
 
  private:
   struct Job {
     std::optional<RetrySchedule> schedule;
     EasyTransfer* transfer = nullptr;
+    int64_t started = 0;  // order of its latest start
   };
+
+  // Paused transfers go on while the budget has room (each may pause again
+  // at once, inside Resume).
+  void ResumePaused() {
+    if (budget_ == nullptr) return;
+    for (const auto& [t, i] : index_of_) {
+      if (!t->paused()) continue;
+      if (budget_->available() <= 0) return;
+      t->Resume();
+    }
+  }
+
+  // Every transfer in flight paused, and no memory given back through a
+  // whole wait of the loop: nothing is coming, and if several transfers
+  // share what is left, none may ever fit. The newest is stopped, its body
+  // dropped, and it waits to start again, so that older ones can finish; a
+  // transfer alone waits for memory (its consumer's to give back).
+  void BreakStandstill() {
+    if (budget_ == nullptr || in_flight_ < 2) {
+      standstill_gives_ = -1;
+      return;
+    }
+    EasyTransfer* newest = nullptr;
+    for (const auto& [t, i] : index_of_) {
+      if (!t->paused()) {
+        standstill_gives_ = -1;
+        return;
+      }
+      if (newest == nullptr ||
+          jobs_[i].started > jobs_[index_of_[newest]].started) {
+        newest = t;
+      }
+    }
+    const int64_t gives = budget_->gives();
+    if (standstill_gives_ != gives) {  // first seen, or memory came back
+      standstill_gives_ = gives;
+      return;
+    }
+    const size_t i = index_of_[newest];
+    curl_multi_remove_handle(multi_, newest->handle());
+    newest->DropBody();
+    index_of_.erase(newest);
+    free_.push_back(newest);
+    --in_flight_;
+    ++restarts_;
+    waiting_.push_front(i);
+  }
 
   void StartDueRetries() {
     const absl::Time now = absl::Now();
@@ -78,11 +137,16 @@ class Loop {
 
   absl::Status StartWaiting() {
     while (!waiting_.empty() && in_flight_ < options_.max_in_flight) {
+      if (budget_ != nullptr && budget_->available() < kStartRoom &&
+          in_flight_ > 0) {
+        break;  // the budget is full: no new transfer
+      }
       size_t i = waiting_.front();
       waiting_.pop_front();
       EasyTransfer* t = Acquire();
       if (t == nullptr) return absl::ResourceExhaustedError("curl_easy_init");
       jobs_[i].transfer = t;
+      jobs_[i].started = ++starts_;
       index_of_[t] = i;
       t->Prepare(urls_[i], options_.download);
       curl_multi_add_handle(multi_, t->handle());
@@ -128,9 +192,9 @@ class Loop {
     }
     job.schedule.reset();
     if (a.status.ok()) {
-      on_done_(i, std::move(a.body));
+      on_done_(i, std::move(a.body), std::move(a.grant));
     } else {
-      on_done_(i, std::move(a.status));
+      on_done_(i, std::move(a.status), MemoryBudget::Grant());
     }
   }
 
@@ -173,8 +237,9 @@ class Loop {
 
   CURLM* const multi_;
   const MultiFetcherOptions& options_;
+  MemoryBudget* const budget_;
   const std::vector<std::string>& urls_;
-  MultiFetcher::OnDone on_done_;
+  MultiFetcher::OnDoneWithGrant on_done_;
 
   std::deque<size_t> waiting_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
@@ -185,6 +250,9 @@ class Loop {
   int in_flight_ = 0;
   int peak_ = 0;
   int64_t attempts_ = 0;
+  int64_t starts_ = 0;
+  int64_t restarts_ = 0;
+  int64_t standstill_gives_ = -1;  // budget's gives() when all paused
 };
 
 }  // namespace
@@ -196,6 +264,12 @@ MultiFetcher::MultiFetcher(MultiFetcherOptions options)
 
 absl::Status MultiFetcher::Run(const std::vector<std::string>& urls,
                                OnDone on_done) {
+  return Run(urls, [&](size_t i, absl::StatusOr<std::string> body,
+                       MemoryBudget::Grant) { on_done(i, std::move(body)); });
+}
+
+absl::Status MultiFetcher::Run(const std::vector<std::string>& urls,
+                               OnDoneWithGrant on_done) {
   CURLM* multi = curl_multi_init();
   if (multi == nullptr) return absl::ResourceExhaustedError("curl_multi_init");
   absl::Cleanup cleanup = [multi] { curl_multi_cleanup(multi); };
@@ -204,10 +278,19 @@ absl::Status MultiFetcher::Run(const std::vector<std::string>& urls,
   // Connections kept for reuse: as many as may be in flight.
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
                     static_cast<long>(std::max(1, options_.max_in_flight)));
+  // Memory given back wakes the loop, to resume what paused.
+  MemoryBudget* budget = options_.download.budget;
+  if (budget != nullptr) {
+    budget->SetOnGive([multi] { curl_multi_wakeup(multi); });
+  }
+  absl::Cleanup no_waker = [budget] {
+    if (budget != nullptr) budget->SetOnGive(nullptr);
+  };
   // Declared after `cleanup`, the loop (and its easy handles) goes first.
   Loop loop(multi, options_, urls, on_done);
   absl::Status s = loop.Run();
   attempts_ += loop.attempts();
+  restarts_ += loop.restarts();
   peak_in_flight_ = std::max(peak_in_flight_, loop.peak_in_flight());
   return s;
 }

@@ -1,6 +1,7 @@
 #include "concurrency/pipeline/multi_fetcher.h"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -8,9 +9,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "concurrency/http/misbehaving_server.h"
+#include "concurrency/pipeline/hostile_feed.h"
+#include "concurrency/pipeline/memory_budget.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/status_matchers.h"
@@ -139,6 +143,146 @@ TEST(MultiFetcherTest, NothingToFetchReturnsAtOnce) {
       fetcher.Run({}, [&](size_t, absl::StatusOr<std::string>) { ++calls; }),
       IsOk());
   EXPECT_EQ(calls, 0);
+}
+
+// A hostile feed: page 2 never ends, page 3 announces 50 GB; the rest are
+// ordinary pages.
+TEST(MultiFetcherTest, AnEndlessBodyAndAHugeOneFailAtOnceNotRetried) {
+  auto feed = HostileFeed::Start(/*endless=*/{2}, /*huge=*/{3});
+  ASSERT_THAT(feed, IsOk());
+  MultiFetcherOptions o = Options(4);
+  o.download.max_page_size = 1 << 20;
+  MemoryBudget budget(4 << 20);
+  o.download.budget = &budget;
+  std::vector<std::string> urls;
+  for (int page = 1; page <= 4; ++page) {
+    urls.push_back(absl::StrReplaceAll((*feed)->url_template(),
+                                       {{"{page}", absl::StrCat(page)}}));
+  }
+  MultiFetcher fetcher(o);
+  std::map<size_t, absl::StatusOr<std::string>> results;
+  ASSERT_THAT(fetcher.Run(urls,
+                          [&](size_t i, absl::StatusOr<std::string> body) {
+                            results.emplace(i, std::move(body));
+                          }),
+              IsOk());
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_THAT(results.at(0), IsOk());
+  EXPECT_THAT(results.at(3), IsOk());
+  EXPECT_THAT(results.at(1),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("body over the page size limit of 1048576 "
+                                 "bytes (not retried)")));
+  EXPECT_THAT(results.at(2),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("a Content-Length over the page size limit of "
+                                 "1048576 bytes (not retried)")));
+  EXPECT_EQ((*feed)->requests(2), 1);
+  EXPECT_EQ((*feed)->requests(3), 1);
+  EXPECT_LE(budget.high_water(), budget.limit());
+  EXPECT_EQ(budget.used(), 0);  // every byte given back
+}
+
+TEST(MultiFetcherTest, BodiesStayWithinTheBudgetAndAllArrive) {
+  // 24 bodies of ~100 KB through a budget of 350 KB, 8 in flight, while the
+  // receiver holds the last two bodies' memory: transfers pause (and, when
+  // their partial bodies fill what is left, stop and start again; whether
+  // they do depends on how curl interleaves the reads), and still all arrive
+  // whole, within the budget.
+  auto server = http::MisbehavingServer::Start([](const http::HttpRequest& r) {
+    http::ScriptedResponse s;
+    s.response = http::TextResponse(
+        200, std::string(100000 + static_cast<size_t>(IndexOf(r)), 'a'));
+    return s;
+  });
+  ASSERT_THAT(server, IsOk());
+  MultiFetcherOptions o = Options(8);
+  MemoryBudget budget(350000);
+  o.download.budget = &budget;
+  MultiFetcher fetcher(o);
+  std::deque<MemoryBudget::Grant> held;
+  std::map<size_t, size_t> sizes;
+  ASSERT_THAT(fetcher.Run(Urls((*server)->base_url(), 24),
+                          [&](size_t i, absl::StatusOr<std::string> body,
+                              MemoryBudget::Grant grant) {
+                            ASSERT_THAT(body, IsOk());
+                            EXPECT_EQ(grant.bytes(),
+                                      static_cast<int64_t>(body->size()));
+                            sizes[i] = body->size();
+                            held.push_back(std::move(grant));
+                            if (held.size() > 2) held.pop_front();
+                          }),
+              IsOk());
+  ASSERT_EQ(sizes.size(), 24u);
+  for (const auto& [i, size] : sizes) EXPECT_EQ(size, 100001 + i) << i;
+  EXPECT_GT(budget.high_water(), 200000);  // the receiver's two, at least
+  EXPECT_LE(budget.high_water(), budget.limit());
+  held.clear();
+  EXPECT_EQ(budget.used(), 0);
+}
+
+TEST(MultiFetcherTest, RedirectsAreFollowedAndCredentialsStayBehind) {
+  absl::Mutex mu;
+  std::vector<std::string> auth_at_target;
+  auto target = http::MisbehavingServer::Start([&](const http::HttpRequest& r) {
+    absl::MutexLock l(&mu);
+    auth_at_target.emplace_back(r.Header("authorization"));
+    http::ScriptedResponse s;
+    s.response = http::TextResponse(200, absl::StrCat("moved ", r.path));
+    return s;
+  });
+  ASSERT_THAT(target, IsOk());
+  std::string auth_at_origin;
+  auto origin = http::MisbehavingServer::Start([&](const http::HttpRequest& r) {
+    {
+      absl::MutexLock l(&mu);
+      auth_at_origin = std::string(r.Header("authorization"));
+    }
+    http::ScriptedResponse s;
+    s.response = http::TextResponse(302, "see there");
+    s.response.headers.emplace_back(
+        "Location", absl::StrCat((*target)->base_url(), r.path));
+    return s;
+  });
+  ASSERT_THAT(origin, IsOk());
+  MultiFetcherOptions o = Options(2);
+  o.download.credentials = {"me", "s3cret"};
+  MultiFetcher fetcher(o);
+  absl::StatusOr<std::string> got;
+  ASSERT_THAT(fetcher.Run({absl::StrCat((*origin)->base_url(), "/prices.csv")},
+                          [&](size_t, absl::StatusOr<std::string> body) {
+                            got = std::move(body);
+                          }),
+              IsOk());
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, "moved /prices.csv\n");
+  absl::MutexLock l(&mu);
+  EXPECT_EQ(auth_at_origin, "Basic bWU6czNjcmV0");  // me:s3cret
+  ASSERT_EQ(auth_at_target.size(), 1u);
+  EXPECT_EQ(auth_at_target[0], "");  // another port: no credentials
+}
+
+TEST(MultiFetcherTest, ARedirectLoopFailsSayingSo) {
+  std::string self;
+  auto loop = http::MisbehavingServer::Start([&](const http::HttpRequest& r) {
+    http::ScriptedResponse s;
+    s.response = http::TextResponse(302, "again");
+    s.response.headers.emplace_back("Location", r.path == "/a" ? "/b" : "/a");
+    return s;
+  });
+  ASSERT_THAT(loop, IsOk());
+  MultiFetcher fetcher(Options(1));
+  absl::StatusOr<std::string> got;
+  ASSERT_THAT(fetcher.Run({absl::StrCat((*loop)->base_url(), "/a")},
+                          [&](size_t, absl::StatusOr<std::string> body) {
+                            got = std::move(body);
+                          }),
+              IsOk());
+  EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition,
+                            HasSubstr("a redirect loop: more than 5 redirects "
+                                      "(not retried)")));
+  EXPECT_EQ(fetcher.attempts(), 1);
+  EXPECT_EQ((*loop)->requests(), 6);  // the first and 5 redirects
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "concurrency/io/file_util.h"
 #include "concurrency/io/posix_error.h"
 #include "concurrency/pipeline/manifest.h"
+#include "concurrency/pipeline/memory_budget.h"
 #include "concurrency/pipeline/multi_fetcher.h"
 #include "concurrency/pipeline/resume.h"
 #include "concurrency/pipeline/targz/tar_gz.h"
@@ -54,6 +55,7 @@ std::string Path(const PipelineOptions& o, absl::string_view name) {
 struct PageResult {
   int page;
   absl::StatusOr<std::string> csv;
+  MemoryBudget::Grant grant;  // csv's bytes, given back when converted
 };
 
 // An archive written and durable, waiting for its manifest entry.
@@ -76,7 +78,8 @@ class Pipeline {
   Pipeline(const PipelineOptions& options, const DownloaderOptions& download,
            OutDirState state)
       : options_(options),
-        download_(download),
+        budget_(options.max_memory),
+        download_(WithBudget(download, &budget_)),
         layout_(options.pages, options.batch, options.shard),
         state_(std::move(state)),
         queue_(kQueuePages),
@@ -96,6 +99,7 @@ class Pipeline {
     record_thread.join();
     absl::MutexLock l(&mu_);
     report_.elapsed = absl::Now() - start;
+    report_.memory_high_water = budget_.high_water();
     std::sort(report_.archives.begin(), report_.archives.end(),
               [](const std::string& a, const std::string& b) {
                 return a.size() != b.size() ? a.size() < b.size() : a < b;
@@ -157,7 +161,8 @@ class Pipeline {
         {download_, options_.max_in_flight, options_.max_per_host});
     std::vector<bool> delivered(pages.size(), false);
     absl::Status s =
-        fetcher.Run(urls, [&](size_t i, absl::StatusOr<std::string> body) {
+        fetcher.Run(urls, [&](size_t i, absl::StatusOr<std::string> body,
+                              MemoryBudget::Grant grant) {
           delivered[i] = true;
           if (body.ok()) {
             Bump(&PipelineCounters::downloaded, options_);
@@ -165,7 +170,8 @@ class Pipeline {
                  static_cast<int64_t>(body->size()));
           }
           // The queue is closed only after FetchAll returns: Push succeeds.
-          (void)queue_.Push(PageResult{pages[i], std::move(body)});
+          (void)queue_.Push(
+              PageResult{pages[i], std::move(body), std::move(grant)});
         });
     if (!s.ok()) {  // the loop itself failed: every page it did not finish
       for (size_t i = 0; i < pages.size(); ++i) {
@@ -185,6 +191,8 @@ class Pipeline {
         continue;
       }
       absl::StatusOr<std::string> xml = ConvertPage(*r->csv, r->page, options_);
+      std::string().swap(*r->csv);  // its memory goes back to the budget
+      r->grant.Release();
       if (!xml.ok()) {
         Fail(r->page, xml.status());
         continue;
@@ -344,8 +352,15 @@ class Pipeline {
     report_.pages_archived += w.record.pages.size();
   }
 
+  static DownloaderOptions WithBudget(DownloaderOptions d,
+                                      MemoryBudget* budget) {
+    d.budget = budget;
+    return d;
+  }
+
   const PipelineOptions& options_;
-  const DownloaderOptions& download_;
+  MemoryBudget budget_;
+  const DownloaderOptions download_;
   const Layout layout_;
   OutDirState state_;           // manifest: the recorder's after Run starts
   std::map<int, int> missing_;  // slot -> pages not converted; converter's
@@ -389,6 +404,10 @@ absl::Status ValidatePipelineOptions(const PipelineOptions& o) {
       return absl::InvalidArgumentError(
           absl::StrCat(b.name, " must be >= ", b.min, ", not ", b.value));
     }
+  }
+  if (o.max_memory < (int64_t{1} << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_memory must be at least 1 MiB, not ", o.max_memory, " bytes"));
   }
   if (o.gzip_level < 0 || o.gzip_level > 12) {
     return absl::InvalidArgumentError(
@@ -446,6 +465,13 @@ absl::StatusOr<std::string> ConvertPage(absl::string_view csv, int page,
 absl::StatusOr<PipelineReport> RunPipeline(const PipelineOptions& options,
                                            const DownloaderOptions& download) {
   if (absl::Status s = ValidatePipelineOptions(options); !s.ok()) return s;
+  if (download.max_page_size <= 0 ||
+      download.max_page_size > options.max_memory) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_page_size (", download.max_page_size,
+        " bytes) must be positive and fit in max_memory (", options.max_memory,
+        " bytes): one page must fit in memory"));
+  }
   RunSettings settings{
       options.source.empty() ? RedactUrl(options.url_template) : options.source,
       options.pages, options.page_size, options.batch, options.shard};

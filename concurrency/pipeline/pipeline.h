@@ -23,6 +23,13 @@
 // rewrite for all archives finished since the last) and only after that
 // removes their XML files.
 //
+// Memory. Every byte of page data in memory, from the socket to the
+// converter, is taken from one MemoryBudget of `max_memory` bytes: no
+// transfer starts while it is full, running ones pause until the converter
+// gives memory back, and a page over `max_page_size` fails at once, not
+// retried. No feed can grow the process without a bound: not an endless
+// body, nor one that announces 50 GB, nor many large pages at once.
+//
 // Resume. A rerun with the same settings into the same `out_dir` finishes
 // the job: archived pages are neither fetched nor archived again; complete
 // data<page>.xml files left by a killed run are archived without being
@@ -83,12 +90,18 @@ struct PipelineOptions {
   bool fsync_xml = true;
   // Archives written at once.
   int tar_threads = 2;
+  // Bytes of page data held at once: bodies in flight and pages waiting to
+  // be converted (memory_budget.h). Must hold one page of
+  // `DownloaderOptions::max_page_size`.
+  int64_t max_memory = int64_t{512} << 20;
   // Bumped as pages move on; null: not counted.
   PipelineCounters* counters = nullptr;
-  // Lines like the tutorial's prints; null: silent.
+  // Lines like the tutorial's prints; null: silent. Called from several
+  // threads at once (fetch, convert, tar, record): it must be thread-safe.
   std::function<void(absl::string_view)> log;
   // Called after each durable step: "xml_written", "archive_written",
-  // "manifest_written", "xml_removed". Tests kill the process there.
+  // "manifest_written", "xml_removed". Tests kill the process there. Called
+  // from several threads at once: it must be thread-safe.
   std::function<void(absl::string_view)> on_step;
 };
 
@@ -105,6 +118,8 @@ struct PipelineReport {
   std::vector<std::string> archives;  // written by this run, in order
   std::vector<PageFailure> failures;  // by page
   absl::Duration elapsed;
+  // The most page data held at once (never more than max_memory).
+  int64_t memory_high_water = 0;
   bool ok() const { return failures.empty() && pages_archived == pages; }
 };
 

@@ -10,8 +10,10 @@
 #include "absl/flags/usage_config.h"
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/prices.h"
 
@@ -34,6 +36,15 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Time limit of one download attempt.");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
           "Time limit to connect.");
+ABSL_FLAG(std::string, max_memory, "512MiB",
+          "Page data held at once (bodies in flight, pages waiting to be "
+          "converted), e.g. 512MiB or 2GiB: when it is full no transfer "
+          "starts and running ones pause until memory is freed (pipeline "
+          "only).");
+ABSL_FLAG(std::string, max_page_size, "256MiB",
+          "A page larger than this fails at once and is not retried: from "
+          "its Content-Length, or counted as a body of unknown length "
+          "arrives.");
 ABSL_FLAG(std::string, user, "",
           "HTTP basic auth user (else --credentials_file, else "
           "$PIPELINE_USER).");
@@ -55,6 +66,35 @@ namespace {
 // Connections the demo feed serves at once: enough for any download stage.
 constexpr int kDemoFeedThreads = 128;
 
+// "512MiB", "2G", "100k", "4096": a size in bytes (K, M, G are binary).
+absl::StatusOr<int64_t> ParseByteSize(absl::string_view flag,
+                                      absl::string_view text) {
+  absl::string_view number = text;
+  int shift = 0;
+  for (auto [suffix, s] : {std::pair{"KiB", 10},
+                           {"MiB", 20},
+                           {"GiB", 30},
+                           {"K", 10},
+                           {"M", 20},
+                           {"G", 30},
+                           {"k", 10},
+                           {"m", 20},
+                           {"g", 30}}) {
+    if (absl::ConsumeSuffix(&number, suffix)) {
+      shift = s;
+      break;
+    }
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(number, &n) || n < 1 ||
+      n > (int64_t{1} << (62 - shift))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", text,
+                     ": expected a size such as 512MiB, 2GiB or 4096"));
+  }
+  return n << shift;
+}
+
 std::string RandomToken() {
   absl::BitGen rng;
   return absl::StrFormat("%016x", absl::Uniform<uint64_t>(rng));
@@ -73,11 +113,19 @@ absl::Status ReadPipelineFlags(PipelineOptions& p) {
     return absl::InvalidArgumentError(
         absl::StrCat("--ragged=", ragged, ": expected 'error' or 'pad'"));
   }
+  absl::StatusOr<int64_t> memory =
+      ParseByteSize("max_memory", absl::GetFlag(FLAGS_max_memory));
+  if (!memory.ok()) return memory.status();
+  p.max_memory = *memory;
   if (!absl::GetFlag(FLAGS_quiet)) p.log = PrintLine;
   return absl::OkStatus();
 }
 
 absl::Status ReadDownloadFlags(DownloaderOptions& d) {
+  absl::StatusOr<int64_t> page =
+      ParseByteSize("max_page_size", absl::GetFlag(FLAGS_max_page_size));
+  if (!page.ok()) return page.status();
+  d.max_page_size = *page;
   d.timeout = absl::GetFlag(FLAGS_timeout);
   d.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   if (absl::GetFlag(FLAGS_retries) < 0) {

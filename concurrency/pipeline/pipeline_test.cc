@@ -1,5 +1,6 @@
 #include "concurrency/pipeline/pipeline.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -7,6 +8,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -23,6 +25,7 @@
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/check.h"
+#include "concurrency/pipeline/hostile_feed.h"
 #include "concurrency/pipeline/layout.h"
 #include "concurrency/pipeline/manifest.h"
 #include "concurrency/pipeline/prices.h"
@@ -402,6 +405,81 @@ TEST(Pipeline, PageUrlFillsThePlaceholders) {
   EXPECT_THAT(ValidatePipelineOptions(p),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("no page placeholder")));
+}
+
+// A feed whose page 3 never ends and page 6 announces 50 GB: the run ends by
+// itself, names those two pages, archives every slot without them, and
+// holds no more page data than its budget at any time.
+TEST(Pipeline, AHostileFeedCannotTakeTheMemory) {
+  auto feed = HostileFeed::Start(/*endless=*/{3}, /*huge=*/{6}, kPageSize);
+  ASSERT_THAT(feed, IsOk());
+  std::string dir = NewTempDir("hostile");
+  PipelineOptions p = Pipe("", dir, 8);
+  p.url_template = (*feed)->url_template();
+  p.max_memory = 4 << 20;
+  DownloaderOptions d = Fast();
+  d.timeout = absl::Seconds(60);  // the limits end them, not a timeout
+  d.max_page_size = 1 << 20;
+  absl::StatusOr<PipelineReport> r = RunPipeline(p, d);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_FALSE(r->ok());
+  ASSERT_EQ(r->failures.size(), 2u);
+  EXPECT_EQ(r->failures[0].page, 3);
+  EXPECT_THAT(r->failures[0].status,
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("body over the page size limit")));
+  EXPECT_EQ(r->failures[1].page, 6);
+  EXPECT_THAT(r->failures[1].status,
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("a Content-Length over the page size limit")));
+  EXPECT_EQ((*feed)->requests(3), 1);  // not retried
+  EXPECT_EQ((*feed)->requests(6), 1);
+  EXPECT_EQ(r->pages_archived, 4);  // slots 1 and 4; 2 and 3 wait
+  EXPECT_THAT(r->archives, ElementsAre(dir + "/data1.tgz", dir + "/data4.tgz"));
+  EXPECT_GT(r->memory_high_water, 0);
+  EXPECT_LE(r->memory_high_water, p.max_memory);
+}
+
+// The same feed at the default limits (512 MiB of memory, 256 MiB pages), in
+// a child whose address space may grow by at most 2 GiB: it must finish, not
+// die of a failed allocation. (Under ASan or TSan, whose shadow memory is
+// reserved address space already, the limit is what the child has plus
+// 2 GiB, as it is in a plain build.)
+TEST(Pipeline, AHostileFeedAtTheDefaultsFitsInTwoGiB) {
+  std::string dir = NewTempDir("rlimit");
+  auto child = RunInProcess([&]() -> int {
+    mallopt(M_ARENA_MAX, 2);  // glibc reserves 64 MiB of address per arena
+    auto feed = HostileFeed::Start(/*endless=*/{2}, /*huge=*/{3}, kPageSize);
+    if (!feed.ok()) return 10;
+    // What the child has now (its threads' stacks, the feed) plus 2 GiB.
+    std::ifstream status("/proc/self/status");
+    int64_t vm_kib = 0;
+    for (std::string line; std::getline(status, line);) {
+      absl::string_view v = line;
+      if (absl::ConsumePrefix(&v, "VmSize:")) {
+        (void)absl::SimpleAtoi(
+            absl::StripSuffix(absl::StripAsciiWhitespace(v), " kB"), &vm_kib);
+      }
+    }
+    if (vm_kib <= 0) return 11;
+    const rlim_t limit = static_cast<rlim_t>(vm_kib) * 1024 + (rlim_t{2} << 30);
+    rlimit as{limit, limit};
+    if (setrlimit(RLIMIT_AS, &as) != 0) return 12;
+    PipelineOptions p = Pipe("", dir, 6);
+    p.url_template = (*feed)->url_template();
+    DownloaderOptions d = Fast();
+    d.timeout = absl::Seconds(120);
+    absl::StatusOr<PipelineReport> r = RunPipeline(p, d);
+    if (!r.ok() || r->failures.size() != 2 || r->pages_archived != 2) return 13;
+    for (const PageFailure& f : r->failures) {
+      if (!absl::IsResourceExhausted(f.status)) return 14;
+    }
+    return r->memory_high_water <= p.max_memory ? 0 : 15;
+  });
+  ASSERT_THAT(child, IsOk());
+  absl::StatusOr<int> rc = child->Get();
+  ASSERT_THAT(rc, IsOk());
+  EXPECT_EQ(*rc, 0);
 }
 
 // Runs the whole pipeline (server included) in a child process that kills

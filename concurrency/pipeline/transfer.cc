@@ -23,11 +23,6 @@ namespace {
 
 absl::once_flag curl_init_once;
 
-size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 bool RetryableHttp(long code) {
   return code == 408 || code == 429 || (code >= 500 && code <= 599);
 }
@@ -65,20 +60,68 @@ void InitCurlOnce() {
 EasyTransfer::EasyTransfer() : curl_((InitCurlOnce(), curl_easy_init())) {}
 
 EasyTransfer::~EasyTransfer() {
+  DropBody();
   if (curl_ != nullptr) curl_easy_cleanup(curl_);
+}
+
+size_t EasyTransfer::Write(char* data, size_t size, size_t n, void* self) {
+  auto* t = static_cast<EasyTransfer*>(self);
+  const size_t bytes = size * n;
+  if (t->max_page_ > 0 &&
+      static_cast<int64_t>(t->body_.size() + bytes) > t->max_page_) {
+    t->too_big_ = true;
+    return 0;  // CURLE_WRITE_ERROR: the transfer ends here
+  }
+  if (t->budget_ != nullptr) {
+    if (!t->budget_->TryTake(static_cast<int64_t>(bytes))) {
+      t->paused_ = true;
+      return CURL_WRITEFUNC_PAUSE;  // curl keeps these bytes for Resume
+    }
+    t->taken_ += static_cast<int64_t>(bytes);
+  }
+  t->body_.append(data, bytes);
+  return bytes;
+}
+
+void EasyTransfer::Resume() {
+  paused_ = false;
+  curl_easy_pause(curl_, CURLPAUSE_CONT);
+}
+
+void EasyTransfer::DropBody() {
+  if (budget_ != nullptr && taken_ > 0) budget_->Give(taken_);
+  taken_ = 0;
+  paused_ = false;
+  std::string().swap(body_);
 }
 
 void EasyTransfer::Prepare(const std::string& url,
                            const DownloaderOptions& options) {
   curl_easy_reset(curl_);
+  DropBody();
   url_ = url;
-  body_.clear();
   error_[0] = '\0';
+  budget_ = options.budget;
+  max_page_ = options.max_page_size;
+  max_redirects_ = options.max_redirects;
+  too_big_ = false;
   curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error_);
-  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body_);
+  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, Write);
+  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, this);
+  if (max_page_ > 0) {
+    // A Content-Length over the limit fails before any byte of the body.
+    curl_easy_setopt(curl_, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(max_page_));
+  }
+  // Redirects, as curl -L, wget and aria2 follow them; never
+  // CURLOPT_UNRESTRICTED_AUTH, so credentials stay with the original host
+  // and port.
+  curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl_, CURLOPT_MAXREDIRS,
+                   static_cast<long>(std::max(0, max_redirects_)));
+  curl_easy_setopt(curl_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(
       curl_, CURLOPT_CONNECTTIMEOUT_MS,
       static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
@@ -98,7 +141,26 @@ void EasyTransfer::Prepare(const std::string& url,
 Attempt EasyTransfer::Finish(CURLcode rc) {
   Attempt a;
   const std::string where = absl::StrCat("GET ", RedactUrl(url_));
+  if (too_big_ || rc == CURLE_FILESIZE_EXCEEDED) {
+    a.what = absl::StrCat(rc == CURLE_FILESIZE_EXCEEDED
+                              ? "a Content-Length over the page size limit of "
+                              : "body over the page size limit of ",
+                          max_page_, " bytes");
+    a.status = absl::ResourceExhaustedError(
+        absl::StrCat(where, ": ", a.what, " (not retried)"));
+    DropBody();
+    return a;
+  }
+  if (rc == CURLE_TOO_MANY_REDIRECTS) {
+    a.what = absl::StrCat("a redirect loop: more than ", max_redirects_,
+                          " redirects");
+    a.status = absl::FailedPreconditionError(
+        absl::StrCat(where, ": ", a.what, " (not retried)"));
+    DropBody();
+    return a;
+  }
   if (rc != CURLE_OK) {
+    DropBody();
     a.retryable = RetryableCurl(rc);
     a.what =
         absl::StrCat(curl_easy_strerror(rc), error_[0] ? ": " : "", error_);
@@ -112,6 +174,7 @@ Attempt EasyTransfer::Finish(CURLcode rc) {
   long http = 0;
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &http);
   if (http < 200 || http >= 300) {
+    DropBody();
     a.what = absl::StrCat("HTTP ", http);
     a.retryable = RetryableHttp(http);
     curl_off_t retry_after = 0;
@@ -132,10 +195,12 @@ Attempt EasyTransfer::Finish(CURLcode rc) {
     a.what = absl::StrFormat("body of %d bytes, Content-Length %d",
                              body_.size(), length);
     a.status = absl::DataLossError(absl::StrCat(where, ": truncated ", a.what));
+    DropBody();
     return a;
   }
   a.body = std::move(body_);
   body_.clear();
+  if (budget_ != nullptr) a.grant = budget_->GrantOf(std::exchange(taken_, 0));
   return a;
 }
 

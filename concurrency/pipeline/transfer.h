@@ -24,6 +24,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "concurrency/http/credentials.h"
+#include "concurrency/pipeline/memory_budget.h"
 
 namespace concurrency::pipeline {
 
@@ -56,6 +58,17 @@ struct DownloaderOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration timeout = absl::Seconds(30);  // whole transfer, per attempt
   RetryPolicy retry;
+  // A body larger than this fails at once and is not retried: from its
+  // Content-Length before the body, or from the running count of a body of
+  // unknown length. 0: no limit.
+  int64_t max_page_size = int64_t{256} << 20;
+  // Redirects followed (over http and https only; credentials go to the
+  // original host and port only, curl's default).
+  int max_redirects = 5;
+  // Bodies take their bytes from this budget as they arrive; a transfer
+  // whose next bytes do not fit pauses until memory is given back. Null: no
+  // budget. Not owned.
+  MemoryBudget* budget = nullptr;
   // How to wait between attempts; tests record the waits instead.
   std::function<void(absl::Duration)> sleep = [](absl::Duration d) {
     absl::SleepFor(d);
@@ -71,6 +84,7 @@ std::string RedactUrl(const std::string& url);
 struct Attempt {
   absl::Status status;  // OK: `body` holds the data
   std::string body;
+  MemoryBudget::Grant grant;  // body's bytes, when a budget counts them
   bool retryable = false;
   absl::Duration retry_after = absl::ZeroDuration();
   std::string what;  // "HTTP 503" or the curl error, for the final message
@@ -90,14 +104,36 @@ class EasyTransfer {
   // Sets the handle up for GET `url` with `options`' auth and timeouts.
   void Prepare(const std::string& url, const DownloaderOptions& options);
 
-  // Classifies the finished attempt (`rc` from curl) and hands its body over.
+  // Classifies the finished attempt (`rc` from curl) and hands its body
+  // (and its bytes' grant) over.
   Attempt Finish(CURLcode rc);
 
+  // Whether the body's next bytes did not fit the budget: the transfer is
+  // paused (CURL_WRITEFUNC_PAUSE) until `Resume`.
+  bool paused() const { return paused_; }
+  // curl_easy_pause(CONT): curl hands the held bytes over again at once, and
+  // the transfer may pause again.
+  void Resume();
+  // Body bytes taken from the budget so far.
+  int64_t held() const { return taken_; }
+  // Forgets the body received so far and gives its bytes back (a transfer
+  // stopped to break a standstill; the caller removes it from its multi
+  // handle first).
+  void DropBody();
+
  private:
+  static size_t Write(char* data, size_t size, size_t n, void* self);
+
   CURL* curl_;
   std::string url_;
   std::string body_;
   char error_[CURL_ERROR_SIZE] = {};
+  MemoryBudget* budget_ = nullptr;
+  int64_t taken_ = 0;
+  int64_t max_page_ = 0;
+  int max_redirects_ = 0;
+  bool too_big_ = false;
+  bool paused_ = false;
 };
 
 class RetrySchedule {

@@ -54,6 +54,10 @@ class Loop {
 
   absl::Status Run() {
     while (!waiting_.empty() || !timers_.empty() || in_flight_ > 0) {
+      if (options_.cancelled && options_.cancelled()) {
+        CancelAll();
+        break;
+      }
       ResumePaused();
       StartDueRetries();
       if (absl::Status s = StartWaiting(); !s.ok()) return s;
@@ -79,6 +83,29 @@ class Loop {
     EasyTransfer* transfer = nullptr;
     int64_t started = 0;  // order of its latest start
   };
+
+  // Stopped: every URL not done yet ends as Cancelled.
+  void CancelAll() {
+    std::vector<size_t> left(waiting_.begin(), waiting_.end());
+    waiting_.clear();
+    for (; !timers_.empty(); timers_.pop()) left.push_back(timers_.top().index);
+    for (const auto& [t, i] : index_of_) {
+      curl_multi_remove_handle(multi_, t->handle());
+      t->DropBody();
+      free_.push_back(t);
+      left.push_back(i);
+    }
+    index_of_.clear();
+    in_flight_ = 0;
+    std::sort(left.begin(), left.end());
+    for (size_t i : left) {
+      on_done_(
+          i,
+          absl::CancelledError(absl::StrCat("GET ", RedactUrl(urls_[i]),
+                                            ": stopped before it finished")),
+          MemoryBudget::Grant());
+    }
+  }
 
   // Paused transfers go on while the budget has room (each may pause again
   // at once, inside Resume).

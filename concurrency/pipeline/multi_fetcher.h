@@ -53,6 +53,10 @@ struct MultiFetcherOptions {
   DownloaderOptions download;  // auth, timeouts, retry policy, log
   int max_in_flight = 64;
   int max_per_host = 64;
+  // Asked on every turn of the loop (at least every 250 ms): once true,
+  // nothing more starts, transfers in flight are abandoned, and every URL
+  // not done yet ends as Cancelled. Null: never.
+  std::function<bool()> cancelled;
 };
 
 class MultiFetcher {

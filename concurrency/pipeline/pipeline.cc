@@ -58,17 +58,35 @@ struct PageResult {
   MemoryBudget::Grant grant;  // csv's bytes, given back when converted
 };
 
-// An archive written and durable, waiting for its manifest entry.
+// A page's XML held in memory until its archive is durable; its bytes
+// count in the memory budget until then.
+struct Converted {
+  std::string xml;
+  MemoryBudget::Grant grant;
+};
+// A slot's pages that are in memory (the others are data<page>.xml files:
+// left by an earlier run, or parked when the budget was full).
+using SlotPages = std::map<int, Converted>;
+
+// A full slot, on its way to the tar thread.
+struct SlotWork {
+  int slot;
+  SlotPages in_memory;
+};
+
+// An archive written and durable, waiting for its manifest entry. Its
+// pages' memory goes back when it is recorded.
 struct Written {
   int slot;
   ArchiveRecord record;
+  SlotPages in_memory;
 };
 
 // The converter -> tar thread hand-off: what the convert event announces,
 // and how many announced slots are not archived yet.
 struct Handoff {
   absl::Mutex mu;
-  std::deque<int> slots ABSL_GUARDED_BY(mu);
+  std::deque<SlotWork> slots ABSL_GUARDED_BY(mu);
   int in_flight ABSL_GUARDED_BY(mu) = 0;
   bool done ABSL_GUARDED_BY(mu) = false;
 };
@@ -97,6 +115,7 @@ class Pipeline {
     tar_thread.join();
     written_.Close();
     record_thread.join();
+    ParkIncompleteSlots();
     absl::MutexLock l(&mu_);
     report_.elapsed = absl::Now() - start;
     report_.memory_high_water = budget_.high_water();
@@ -157,8 +176,10 @@ class Pipeline {
     for (int p : pages) {
       urls.push_back(PageUrl(options_.url_template, p, options_.page_size));
     }
+    const absl::Notification* stop = options_.stop;
     MultiFetcher fetcher(
-        {download_, options_.max_in_flight, options_.max_per_host});
+        {download_, options_.max_in_flight, options_.max_per_host,
+         [stop] { return stop != nullptr && stop->HasBeenNotified(); }});
     std::vector<bool> delivered(pages.size(), false);
     absl::Status s =
         fetcher.Run(urls, [&](size_t i, absl::StatusOr<std::string> body,
@@ -190,14 +211,15 @@ class Pipeline {
         Fail(r->page, r->csv.status());
         continue;
       }
-      absl::StatusOr<std::string> xml = ConvertPage(*r->csv, r->page, options_);
+      absl::StatusOr<std::string> xml = ConvertToMemory(*r->csv, r->page);
       std::string().swap(*r->csv);  // its memory goes back to the budget
       r->grant.Release();
       if (!xml.ok()) {
         Fail(r->page, xml.status());
         continue;
       }
-      Step(options_, "xml_written");
+      if (!Keep(r->page, *std::move(xml))) continue;
+      Step(options_, "xml_converted");
       Bump(&PipelineCounters::converted, options_);
       {
         absl::MutexLock l(&mu_);
@@ -213,15 +235,82 @@ class Pipeline {
     convert_event_.Set();
   }
 
+  absl::StatusOr<std::string> ConvertToMemory(absl::string_view csv, int page) {
+    Log(options_, absl::StrFormat("Convert csv data to %s (in memory)",
+                                  XmlFileName(page)));
+    std::string xml;
+    CsvToXmlConverter converter(
+        absl::StrCat("page ", page),
+        [&xml](absl::string_view bytes) {
+          xml.append(bytes);
+          return absl::OkStatus();
+        },
+        options_.csv);
+    if (absl::Status s = converter.Feed(csv); !s.ok()) return s;
+    if (absl::Status s = converter.Finish(); !s.ok()) return s;
+    return xml;
+  }
+
+  // Keeps page `page`'s XML in memory for its slot if the budget has room,
+  // or else parks it as data<page>.xml; false (the page failed) if it could
+  // be neither.
+  bool Keep(int page, std::string xml) {
+    const int k = layout_.SlotOf(page);
+    if (budget_.TryTake(static_cast<int64_t>(xml.size()))) {
+      const int64_t n = static_cast<int64_t>(xml.size());
+      waiting_[k][page] = Converted{std::move(xml), budget_.GrantOf(n)};
+      return true;
+    }
+    if (absl::Status s = Park(page, xml); !s.ok()) {
+      Fail(page, s);
+      return false;
+    }
+    return true;
+  }
+
+  // Writes page `page`'s XML as data<page>.xml (the resume format).
+  absl::Status Park(int page, absl::string_view xml) {
+    absl::StatusOr<std::unique_ptr<io::AtomicFile>> file =
+        io::AtomicFile::Create(
+            Path(options_, XmlFileName(page)), io::AtomicFile::Mode::kReplace,
+            options_.fsync_xml ? io::AtomicFile::Sync::kFile
+                               : io::AtomicFile::Sync::kNone);
+    if (!file.ok()) return file.status();
+    if (absl::Status s = (*file)->Append(xml); !s.ok()) return s;
+    if (absl::Status s = (*file)->Commit(); !s.ok()) return s;
+    Step(options_, "xml_parked");
+    return absl::OkStatus();
+  }
+
+  // At the end of a run: the pages in memory whose slot could not complete
+  // (a partner failed, or the run was stopped) are parked as data<page>.xml,
+  // so a rerun archives them without fetching them again.
+  void ParkIncompleteSlots() {
+    for (auto& [k, pages] : waiting_) {
+      for (auto& [page, c] : pages) {
+        if (absl::Status s = Park(page, c.xml); !s.ok()) Fail(page, s);
+      }
+    }
+    waiting_.clear();
+    if (absl::Status s = io::SyncDir(options_.out_dir); !s.ok()) {
+      Log(options_, s.ToString());
+    }
+  }
+
   // The tutorial's handshake, with slack: announce a slot with the convert
   // event and go on converting; wait for a tar event only while
   // `tar_threads` slots are already being archived.
   void HandToTar(int slot) {
+    SlotPages in_memory;
+    if (auto it = waiting_.find(slot); it != waiting_.end()) {
+      in_memory = std::move(it->second);
+      waiting_.erase(it);
+    }
     while (true) {
       {
         absl::MutexLock l(&handoff_.mu);
         if (handoff_.in_flight < std::max(1, options_.tar_threads)) {
-          handoff_.slots.push_back(slot);
+          handoff_.slots.push_back({slot, std::move(in_memory)});
           ++handoff_.in_flight;
           break;
         }
@@ -240,16 +329,16 @@ class Pipeline {
     while (true) {
       convert_event_.Wait();
       convert_event_.Clear();
-      std::deque<int> slots;
+      std::deque<SlotWork> slots;
       bool done;
       {
         absl::MutexLock l(&handoff_.mu);
         slots.swap(handoff_.slots);
         done = handoff_.done;
       }
-      for (int k : slots) {
-        auto job = [this, k] {
-          TarSlot(k);
+      for (SlotWork& work : slots) {
+        auto job = [this, work = std::make_shared<SlotWork>(std::move(work))] {
+          TarSlot(work->slot, std::move(work->in_memory));
           {
             absl::MutexLock l(&handoff_.mu);
             --handoff_.in_flight;
@@ -266,41 +355,55 @@ class Pipeline {
     workers.Shutdown(/*wait=*/true);
   }
 
-  absl::Status WriteArchive(const std::string& path, const Range& pages) {
+  absl::Status WriteArchive(const std::string& path, const Range& pages,
+                            const SlotPages& in_memory) {
     // One thread per archive: --tar_threads archives are written at once on
     // long-lived threads, which keep their compressors between archives (a
     // pool per archive made and zeroed new ones each time: 2x the CPU).
     absl::StatusOr<std::unique_ptr<TarGzWriter>> tar =
         TarGzWriter::Create(path, {.level = options_.gzip_level, .threads = 1});
     if (!tar.ok()) return tar.status();
+    const absl::Time now = absl::Now();
     for (int p = pages.first; p <= pages.last; ++p) {
+      auto it = in_memory.find(p);
       absl::Status added =
-          (*tar)->AddFile(Path(options_, XmlFileName(p)), XmlFileName(p));
+          it != in_memory.end()
+              ? (*tar)->AddMember(XmlFileName(p), it->second.xml, now)
+              : (*tar)->AddFile(Path(options_, XmlFileName(p)), XmlFileName(p));
       if (!added.ok()) return added;
     }
     return (*tar)->Commit();
   }
 
-  void TarSlot(int k) {
+  void TarSlot(int k, SlotPages in_memory) {
     const Range pages = layout_.SlotPages(k);
     const std::string path = Path(options_, ArchiveFileName(k));
     Log(options_, absl::StrFormat("tar %s (pages %d-%d)", ArchiveFileName(k),
                                   pages.first, pages.last));
-    absl::Status s = WriteArchive(path, pages);
+    absl::Status s = WriteArchive(path, pages, in_memory);
     absl::StatusOr<ArchiveRecord> record =
         s.ok() ? MeasureFile(path) : absl::StatusOr<ArchiveRecord>(s);
     if (!record.ok()) {
+      // The pages wait, as XML files, for a rerun (if they can be kept).
       for (int p = pages.first; p <= pages.last; ++p) {
+        absl::Status kept = absl::OkStatus();
+        if (auto it = in_memory.find(p); it != in_memory.end()) {
+          kept = Park(p, it->second.xml);
+        }
         Fail(p,
-             absl::Status(record.status().code(),
-                          absl::StrCat(record.status().message(), " (page ", p,
-                                       " stays in ", XmlFileName(p), ")")));
+             absl::Status(
+                 record.status().code(),
+                 absl::StrCat(
+                     record.status().message(), " (page ", p,
+                     kept.ok() ? absl::StrCat(" waits in ", XmlFileName(p), ")")
+                               : absl::StrCat(" is not kept: ", kept.message(),
+                                              ")"))));
       }
       return;
     }
     record->pages = pages;
     Step(options_, "archive_written");
-    (void)written_.Push(Written{k, *record});
+    (void)written_.Push(Written{k, *record, std::move(in_memory)});
   }
 
   // The recorder: adds every archive written since its last round to the
@@ -308,7 +411,8 @@ class Pipeline {
   // files.
   void RecordLoop() {
     while (std::optional<Written> w = written_.Pop()) {
-      std::vector<Written> batch = {*std::move(w)};
+      std::vector<Written> batch;
+      batch.push_back(*std::move(w));
       while (std::optional<Written> more = written_.TryPop()) {
         batch.push_back(*std::move(more));
       }
@@ -339,6 +443,7 @@ class Pipeline {
 
   void Archived(const Written& w) {
     for (int p = w.record.pages.first; p <= w.record.pages.last; ++p) {
+      if (w.in_memory.contains(p)) continue;  // never a file
       const std::string xml = Path(options_, XmlFileName(p));
       if (absl::Status s = io::RemoveFile(xml); !s.ok()) {
         Log(options_, absl::StrCat(s.message(), " (it is archived in ",
@@ -364,6 +469,7 @@ class Pipeline {
   const Layout layout_;
   OutDirState state_;           // manifest: the recorder's after Run starts
   std::map<int, int> missing_;  // slot -> pages not converted; converter's
+  std::map<int, SlotPages> waiting_;  // slot -> its pages in memory; ditto
   BlockingQueue<PageResult> queue_;
   BlockingQueue<Written> written_;
   Event convert_event_;

@@ -14,14 +14,15 @@
 // libcurl's multi interface (multi_fetcher.h) and pushes each page's result
 // (CSV or error) into a bounded BlockingQueue; closing the queue, not a
 // sentinel, tells the converter that no more pages come. The converter
-// writes data<page>.xml for each page and, as soon as every page of a slot
-// is converted (layout.h: slot k is pages (k-1)*batch+1 ... k*batch), hands
-// the slot to the tar thread, as the tutorial does: it sets the convert
-// event, and waits for a tar event only while `tar_threads` slots are being
-// archived. The tar thread archives slot k as data<k>.tgz on `tar_threads`
-// workers; the recorder then adds the archives to the manifest (one atomic
-// rewrite for all archives finished since the last) and only after that
-// removes their XML files.
+// converts each page to XML in memory, where it waits for the rest of its
+// slot (layout.h: slot k is pages (k-1)*batch+1 ... k*batch); as soon as
+// every page of a slot is converted it hands the slot to the tar thread, as
+// the tutorial does: it sets the convert event, and waits for a tar event
+// only while `tar_threads` slots are being archived. The tar thread writes
+// slot k's archive data<k>.tgz from memory on `tar_threads` workers; the
+// recorder then adds the archives to the manifest (one atomic rewrite for
+// all archives finished since the last), and only after that lets their
+// pages' memory go. The main job writes no data<page>.xml on its way.
 //
 // Memory. Every byte of page data in memory, from the socket to the
 // converter, is taken from one MemoryBudget of `max_memory` bytes: no
@@ -30,18 +31,24 @@
 // retried. No feed can grow the process without a bound: not an endless
 // body, nor one that announces 50 GB, nor many large pages at once.
 //
-// Resume. A rerun with the same settings into the same `out_dir` finishes
-// the job: archived pages are neither fetched nor archived again; complete
-// data<page>.xml files left by a killed run are archived without being
-// fetched; temporary files and archives the manifest does not name (a kill
-// between an archive and its manifest entry) are removed; failed pages are
-// tried again. Refused, with every file left in place: a manifest of other
-// settings (naming the setting), a corrupt manifest, an archive the manifest
-// names that is missing or does not match its size and CRC-32, output of
-// ours without a manifest, and a second run holding the directory's lock.
+// Pages that wait (the resume contract). A converted page is parked as
+// data<page>.xml when its slot cannot complete in this run: at the end of a
+// run in which a partner page failed, when the run is stopped
+// (`PipelineOptions::stop`, which the pipeline's main sets on SIGINT and
+// SIGTERM), or when the memory budget has no room for it. A rerun with the
+// same settings into the same `out_dir` finishes the job: archived pages are
+// neither fetched nor archived again; parked data<page>.xml files are
+// archived without being fetched; temporary files and archives the manifest
+// does not name (a kill between an archive and its manifest entry) are
+// removed; failed pages are tried again. After a kill -9, what was only in
+// memory is fetched again by the rerun. No page is ever in two archives.
+// Refused, with every file left in place: a manifest of other settings (naming
+// the setting), a corrupt manifest, an archive the manifest names that is
+// missing or does not match its size and CRC-32, output of ours without a
+// manifest, and a second run holding the directory's lock.
 //
-// Crash safety: XML files, archives and the manifest are written through
-// io::AtomicFile; archives and the manifest are fsynced with their
+// Crash safety: parked XML files, archives and the manifest are written
+// through io::AtomicFile; archives and the manifest are fsynced with their
 // directory before anything that depends on them is removed. After any
 // number of kills and reruns, every page ends in exactly one complete
 // archive, and no half-written file stands under a final name.
@@ -61,6 +68,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "concurrency/pipeline/csv/csv_to_xml.h"
 #include "concurrency/pipeline/downloader.h"
@@ -86,12 +94,13 @@ struct PipelineOptions {
   int max_per_host = 64;
   CsvToXmlOptions csv;
   int gzip_level = 6;
-  // fsync each XML file before renaming it into place.
+  // fsync each parked XML file before renaming it into place.
   bool fsync_xml = true;
   // Archives written at once.
   int tar_threads = 2;
-  // Bytes of page data held at once: bodies in flight and pages waiting to
-  // be converted (memory_budget.h). Must hold one page of
+  // Bytes of page data held at once: bodies in flight, pages waiting to be
+  // converted, and converted pages waiting for their slot's archive
+  // (memory_budget.h). Must hold one page of
   // `DownloaderOptions::max_page_size`.
   int64_t max_memory = int64_t{512} << 20;
   // Bumped as pages move on; null: not counted.
@@ -99,10 +108,16 @@ struct PipelineOptions {
   // Lines like the tutorial's prints; null: silent. Called from several
   // threads at once (fetch, convert, tar, record): it must be thread-safe.
   std::function<void(absl::string_view)> log;
-  // Called after each durable step: "xml_written", "archive_written",
-  // "manifest_written", "xml_removed". Tests kill the process there. Called
-  // from several threads at once: it must be thread-safe.
+  // Called after each step: "xml_converted" (a page's XML in memory),
+  // "xml_parked" (an XML file written), "archive_written",
+  // "manifest_written", "xml_removed" (a parked file removed once archived).
+  // Tests kill the process there. Called from several threads at once: it
+  // must be thread-safe.
   std::function<void(absl::string_view)> on_step;
+  // When notified, no new page is fetched, transfers in flight are
+  // abandoned (their pages fail as Cancelled), and the run ends as it would,
+  // parking what it converted. Not owned; null: never.
+  const absl::Notification* stop = nullptr;
 };
 
 struct PageFailure {

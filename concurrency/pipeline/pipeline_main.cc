@@ -9,15 +9,21 @@
 //       --credentials_file=$HOME/.prices
 //
 // Killed or cut short, the same command with the same --out_dir finishes
-// the job.
+// the job. Ctrl-C (SIGINT) or SIGTERM stops it cleanly: no new page is
+// fetched, and converted pages that wait for their slot are parked as
+// data<page>.xml for the rerun; a second signal ends it at once.
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "concurrency/pipeline/check.h"
 #include "concurrency/pipeline/pipeline.h"
 #include "concurrency/pipeline/pipeline_cli.h"
@@ -31,9 +37,10 @@ ABSL_FLAG(int, gzip_level, 6,
           "gzip level of the archives: libdeflate's 0 (stored) to 12 "
           "(smallest); 6 is gzip's default.");
 ABSL_FLAG(bool, fsync_xml, true,
-          "fsync each XML file before it takes its name. Off: still safe "
-          "against a killed process; on power loss an unarchived page's XML "
-          "may be partial. Archives and the manifest are always fsynced.");
+          "fsync each parked XML file (a page kept for a rerun) before it "
+          "takes its name. Off: still safe against a killed process; on power "
+          "loss a parked page's XML may be partial. Archives and the manifest "
+          "are always fsynced.");
 ABSL_FLAG(std::string, shard, "0/1",
           "Run only shard I of N of the pages ('I/N', I from 0), or 'auto': "
           "the Slurm job array task (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or "
@@ -112,9 +119,49 @@ absl::StatusOr<pipeline::Shard> ShardFromFlags() {
   return shard;
 }
 
+// Turns the first SIGINT or SIGTERM into `stop`; the second ends the
+// process. The signals are blocked in every thread (the mask is set before
+// any thread starts) and taken here with sigtimedwait.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(absl::Notification* stop) : stop_(stop) {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  }
+  void Start() {
+    thread_ = std::thread([this] {
+      const timespec tick{0, 100 * 1000 * 1000};
+      while (!done_) {
+        const int sig = sigtimedwait(&signals_, nullptr, &tick);
+        if (sig <= 0) continue;
+        if (stop_->HasBeenNotified()) _exit(128 + sig);
+        std::fprintf(stderr,
+                     "pipeline: signal %d: stopping; converted pages are "
+                     "kept for the rerun (again to quit at once)\n",
+                     sig);
+        stop_->Notify();
+      }
+    });
+  }
+  ~StopOnSignal() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  absl::Notification* const stop_;
+  sigset_t signals_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::Notification stop;
+  StopOnSignal signals(&stop);  // before any thread starts
   pipeline::ParsePipelineCommandLine(
       argc, argv,
       "Downloads CSV pages, converts each to XML and packs every --batch "
@@ -148,6 +195,8 @@ int main(int argc, char** argv) {
     options.log = nullptr;
     setup->download.log = nullptr;
   }
+  options.stop = &stop;
+  signals.Start();
   pipeline::ProgressDisplay display(counters, *mode, STDERR_FILENO);
   display.Start();
   absl::StatusOr<pipeline::PipelineReport> report =

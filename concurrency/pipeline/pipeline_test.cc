@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "concurrency/http/misbehaving_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
@@ -520,11 +521,11 @@ TEST(Pipeline, KilledAtEachDurableStepThenRerunFinishes) {
     const char* step;
     int nth;
   };
-  for (const Case& c : {Case{"xml_written", 1}, Case{"xml_written", 4},
+  for (const Case& c : {Case{"xml_converted", 1}, Case{"xml_converted", 4},
                         Case{"archive_written", 1}, Case{"archive_written", 3},
                         Case{"manifest_written", 1},
-                        Case{"manifest_written", 2}, Case{"xml_removed", 1},
-                        Case{"xml_removed", 4}, Case{"xml_removed", 7}}) {
+                        Case{"manifest_written", 2}, Case{"xml_converted", 7},
+                        Case{"xml_converted", 9}, Case{"archive_written", 5}}) {
     SCOPED_TRACE(absl::StrCat(c.step, " #", c.nth));
     std::string dir = NewTempDir("kill");
     ASSERT_TRUE(RunAndKill(dir, 9, c.step, c.nth));
@@ -537,35 +538,112 @@ TEST(Pipeline, KilledAtEachDurableStepThenRerunFinishes) {
   }
 }
 
-TEST(Pipeline, CompleteXmlOfAKilledRunIsArchivedWithoutAFetch) {
-  std::string dir = NewTempDir("reuse");
-  // Killed at the third XML: pages are converted out of order, and slots
-  // may be archived meanwhile, so what is there is whatever the kill left.
-  ASSERT_TRUE(RunAndKill(dir, 9, "xml_written", 3));
-  // Done: the pages of archives the manifest records. Reusable: XML files of
-  // the other slots (an archive the manifest does not name yet is removed by
-  // the rerun, and its pages' XML files are reused).
-  Layout layout(9, 2);
-  absl::StatusOr<Manifest> m =
-      ParseManifest(*io::ReadFileToString(dir + "/manifest.txt"), "m");
-  ASSERT_THAT(m, IsOk());
+// The pages a run's manifest records in `dir`.
+int RecordedPages(const std::string& dir) {
+  absl::StatusOr<std::string> text =
+      io::ReadFileToString(dir + "/manifest.txt");
+  if (!text.ok()) return 0;
+  absl::StatusOr<Manifest> m = ParseManifest(*text, "m");
+  EXPECT_THAT(m, IsOk());
   int recorded = 0;
   for (const auto& [slot, a] : m->archives) recorded += a.pages.size();
-  int reusable = 0;
-  for (const std::string& name : ListDir(dir)) {
-    std::optional<int> p = XmlPageOf(name);
-    if (p && !m->archives.contains(layout.SlotOf(*p))) ++reusable;
-  }
-  ASSERT_GT(reusable + recorded, 0);
+  return recorded;
+}
+
+int XmlFiles(const std::string& dir) {
+  int n = 0;
+  for (const std::string& name : ListDir(dir)) n += XmlPageOf(name) ? 1 : 0;
+  return n;
+}
+
+TEST(Pipeline, KilledWhileSlotsWaitInMemoryTheRerunFetchesOnlyUnarchivedPages) {
+  std::string dir = NewTempDir("memory");
+  // Killed at the third page converted: pages wait in memory for their
+  // slots (some slots may be archived meanwhile). Nothing of them is on
+  // disk: the main job writes no XML on its way.
+  ASSERT_TRUE(RunAndKill(dir, 9, "xml_converted", 3));
+  EXPECT_EQ(XmlFiles(dir), 0);
+  const int recorded = RecordedPages(dir);
   auto server = Feed(9);
   ASSERT_THAT(server, IsOk());
   absl::StatusOr<PipelineReport> r =
       RunPipeline(Pipe((*server)->base_url(), dir, 9), Fast());
   ASSERT_THAT(r, IsOk());
   EXPECT_TRUE(r->ok());
-  EXPECT_EQ(r->pages_reused, reusable);
-  EXPECT_EQ((*server)->requests(), 9 - reusable - recorded);
+  EXPECT_EQ(r->pages_reused, 0);
+  // Counted at the server: every page not archived, and no other.
+  EXPECT_EQ((*server)->requests(), 9 - recorded);
   ExpectFinished(dir, 9, 2);
+}
+
+TEST(Pipeline, AStoppedRunParksItsPagesAndTheRerunReusesThem) {
+  std::string dir = NewTempDir("stop");
+  int parked = 0, recorded = 0;
+  {
+    auto server = Feed(9);
+    ASSERT_THAT(server, IsOk());
+    PipelineOptions p = Pipe((*server)->base_url(), dir, 9);
+    p.max_in_flight = 1;      // one page at a time: the stop finds work left
+    absl::Notification stop;  // what SIGINT and SIGTERM set in main
+    std::atomic<int> converted{0};
+    p.stop = &stop;
+    p.on_step = [&](absl::string_view s) {
+      if (s == "xml_converted" && ++converted == 3) stop.Notify();
+    };
+    absl::StatusOr<PipelineReport> r = RunPipeline(p, Fast());
+    ASSERT_THAT(r, IsOk());
+    EXPECT_FALSE(r->ok());
+    ASSERT_FALSE(r->failures.empty());
+    for (const PageFailure& f : r->failures) {
+      EXPECT_THAT(f.status, StatusIs(absl::StatusCode::kCancelled,
+                                     HasSubstr("stopped before it finished")));
+    }
+    parked = XmlFiles(dir);
+    recorded = RecordedPages(dir);
+    // Pages 1 and 2 made slot 1; page 3 waits for page 4, parked.
+    EXPECT_GE(parked, 1);
+    EXPECT_EQ(parked + recorded, r->pages_fetched);
+  }
+  auto server = Feed(9);
+  ASSERT_THAT(server, IsOk());
+  absl::StatusOr<PipelineReport> r =
+      RunPipeline(Pipe((*server)->base_url(), dir, 9), Fast());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->pages_reused, parked);
+  EXPECT_EQ((*server)->requests(), 9 - recorded - parked);
+  ExpectFinished(dir, 9, 2);
+}
+
+// Parks pages by stopping a run after its third converted page.
+void StopAfterThreePages(const std::string& dir) {
+  auto server = Feed(9);
+  ASSERT_THAT(server, IsOk());
+  PipelineOptions p = Pipe((*server)->base_url(), dir, 9);
+  p.max_in_flight = 1;
+  absl::Notification stop;
+  std::atomic<int> converted{0};
+  p.stop = &stop;
+  p.on_step = [&](absl::string_view s) {
+    if (s == "xml_converted" && ++converted == 3) stop.Notify();
+  };
+  ASSERT_THAT(RunPipeline(p, Fast()), IsOk());
+}
+
+TEST(Pipeline, KilledAtEachStepOfReusingParkedPagesThenRerunFinishes) {
+  for (const char* step : {"xml_removed", "archive_written", "xml_parked"}) {
+    SCOPED_TRACE(step);
+    std::string dir = NewTempDir("parked");
+    StopAfterThreePages(dir);  // its server is gone: no thread is left
+    ASSERT_GE(XmlFiles(dir), 1);
+    // A rerun killed while it archives and removes the parked files (or,
+    // for xml_parked, never reaching one: it then finishes).
+    const bool killed = RunAndKill(dir, 9, step, 1);
+    EXPECT_EQ(killed, std::string(step) != "xml_parked");
+    PagesOnDisk(dir);
+    Rerun(dir, 9);
+    ExpectFinished(dir, 9, 2);
+  }
 }
 
 TEST(Pipeline, ManyKillsAtRandomPointsThenEveryPageExactlyOnce) {
@@ -578,7 +656,8 @@ TEST(Pipeline, ManyKillsAtRandomPointsThenEveryPageExactlyOnce) {
   std::string dir = NewTempDir("storm");
   int kills = 0;
   for (int round = 0; round < 200 && kills < 30; ++round) {
-    // 11 pages: at most 11 XML + 6 archive + 6 manifest + 11 removal steps.
+    // 11 pages: at most 11 converted + 6 archive + 6 manifest steps (and
+    // parked and removed XML files after an earlier kill).
     int nth = std::uniform_int_distribution<int>(1, 12)(rng);
     if (RunAndKill(dir, 11, "", nth)) {
       ++kills;
@@ -680,7 +759,7 @@ TEST(Pipeline, FullDiskLosesNothingAndLeavesNoPartialFiles) {
     signal(SIGXFSZ, SIG_IGN);
     auto server = Feed(3);
     if (!server.ok()) return 100;
-    rlimit rl{2000, 2000};  // every XML page is larger than this
+    rlimit rl{700, 700};  // every archive and XML page is larger than this
     setrlimit(RLIMIT_FSIZE, &rl);
     absl::StatusOr<PipelineReport> r =
         RunPipeline(Pipe((*server)->base_url(), dir, 3), Fast());

@@ -85,19 +85,52 @@ TEST(ManifestTest, RoundTripsAsReadableText) {
   EXPECT_EQ(text,
             "pipeline-manifest 1\nurl http://h/p?n={page}\npages 7\n"
             "page_size 100\nbatch 2\nshard 0/1\n"
-            "archive data1.tgz pages=1-2 size=11134 crc32=ea6905cc\n"
-            "archive data4.tgz pages=7-7 size=5685 crc32=0000abcd\n");
+            "archive data1.tgz pages=1-2 size=11134 crc32=ea6905cc "
+            "sum=d33c28b7\n"
+            "archive data4.tgz pages=7-7 size=5685 crc32=0000abcd "
+            "sum=9c76f9d2\n");
   absl::StatusOr<Manifest> back = ParseManifest(text, "m.txt");
   ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->settings, Example().settings);
   EXPECT_EQ(back->archives, Example().archives);
 }
 
+TEST(ManifestTest, AJournalLineCutByACrashIsDropped) {
+  const std::string good = SerializeManifest(Example());
+  // Cut anywhere in the last line: no line break, or (cut after a line
+  // break, garbage) a wrong sum. The archive it named is not recorded.
+  for (const std::string& torn :
+       {good.substr(0, good.size() - 5), good.substr(0, good.size() - 40),
+        absl::StrCat(good,
+                     "archive data2.tgz pages=3-4 size=1 crc32=00000000 "
+                     "sum=00000000\n")}) {
+    absl::StatusOr<Manifest> m = ParseManifest(torn, "m.txt");
+    ASSERT_THAT(m, IsOk()) << torn;
+    EXPECT_TRUE(m->torn_tail);
+    EXPECT_EQ(m->archives.size(), torn.size() > good.size() ? 2u : 1u);
+    EXPECT_TRUE(m->archives.contains(1));
+  }
+  // Version 1's lines, without sums, are read as they are.
+  absl::StatusOr<Manifest> v1 =
+      ParseManifest(absl::StrCat(good.substr(0, good.find("archive")),
+                                 "archive data1.tgz pages=1-2 size=11134 "
+                                 "crc32=ea6905cc\n"),
+                    "m.txt");
+  ASSERT_THAT(v1, IsOk());
+  EXPECT_FALSE(v1->torn_tail);
+  EXPECT_EQ(v1->archives.at(1), Example().archives.at(1));
+}
+
 TEST(ManifestTest, CorruptManifestsNameTheFileAndLine) {
   const std::string good = SerializeManifest(Example());
-  EXPECT_THAT(ParseManifest(good.substr(0, good.size() - 5), "m.txt"),
+  EXPECT_THAT(ParseManifest(good.substr(0, 40), "m.txt"),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("m.txt: does not end with a line break")));
+  std::string bad_sum = good;  // a wrong sum before the last line
+  bad_sum.replace(bad_sum.find("sum=d33c28b7"), 12, "sum=d33c28b8");
+  EXPECT_THAT(ParseManifest(bad_sum, "m.txt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("m.txt line 7: not a valid manifest line")));
   EXPECT_THAT(ParseManifest("something else\n", "m.txt"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("m.txt line 1: not a pipeline manifest")));
@@ -107,7 +140,7 @@ TEST(ManifestTest, CorruptManifestsNameTheFileAndLine) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("m.txt line 7: not a valid manifest line")));
   EXPECT_THAT(ParseManifest(good + "archive data1.tgz pages=1-2 size=1 "
-                                   "crc32=00000000\n",
+                                   "crc32=00000000\nurl y\n",
                             "m.txt"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("line 9")));  // the same archive twice

@@ -20,6 +20,8 @@ namespace {
 
 constexpr absl::string_view kMagic = "pipeline-manifest 1";
 constexpr size_t kReadChunk = 64 << 10;
+// The magic line and the five settings.
+constexpr size_t kHeaderLines = 6;
 
 // Parses "A-B" (or "A") into a range.
 bool ParseRange(absl::string_view text, Range* r) {
@@ -52,6 +54,25 @@ bool ParseArchive(absl::string_view rest, int* slot, ArchiveRecord* a) {
          absl::SimpleHexAtoi(f[3], &a->crc32);
 }
 
+// CRC-32 of `text`, as the journal's line checksum.
+uint32_t Crc(absl::string_view text) {
+  return static_cast<uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(text.data()),
+            static_cast<uInt>(text.size())));
+}
+
+// Strips and checks a journal line's " sum=HEX" (a line without one, as
+// version 1 wrote them, is taken as it is); false if the sum is wrong.
+bool CheckSum(absl::string_view* line) {
+  const size_t at = line->rfind(" sum=");
+  if (at == absl::string_view::npos) return true;
+  uint32_t sum = 0;
+  const absl::string_view hex = line->substr(at + 5);
+  if (hex.size() != 8 || !absl::SimpleHexAtoi(hex, &sum)) return false;
+  *line = line->substr(0, at);
+  return Crc(*line) == sum;
+}
+
 // Reads one "key value" line into `m`; false if it is not a valid one.
 bool ParseLine(absl::string_view line, Manifest* m, int* seen) {
   std::pair<absl::string_view, absl::string_view> kv =
@@ -81,35 +102,61 @@ bool ParseLine(absl::string_view line, Manifest* m, int* seen) {
 
 }  // namespace
 
+std::string SerializeArchiveLine(int slot, const ArchiveRecord& a) {
+  const std::string line = absl::StrFormat(
+      "archive %s pages=%d-%d size=%d crc32=%08x", ArchiveFileName(slot),
+      a.pages.first, a.pages.last, a.size, a.crc32);
+  return absl::StrFormat("%s sum=%08x\n", line, Crc(line));
+}
+
 std::string SerializeManifest(const Manifest& m) {
   const RunSettings& s = m.settings;
   std::string out = absl::StrCat(
       kMagic, "\nurl ", s.url, "\npages ", s.pages, "\npage_size ", s.page_size,
       "\nbatch ", s.batch, "\nshard ", s.shard.index, "/", s.shard.count, "\n");
   for (const auto& [slot, a] : m.archives) {
-    absl::StrAppendFormat(&out, "archive %s pages=%d-%d size=%d crc32=%08x\n",
-                          ArchiveFileName(slot), a.pages.first, a.pages.last,
-                          a.size, a.crc32);
+    absl::StrAppend(&out, SerializeArchiveLine(slot, a));
   }
   return out;
 }
 
 absl::StatusOr<Manifest> ParseManifest(absl::string_view text,
                                        absl::string_view source) {
+  Manifest m;
+  // The journal's last line may have been cut by a crash while it was
+  // appended: without its line break, or with a wrong sum, it is dropped
+  // (its archive, not yet recorded, is removed and redone by the rerun).
   if (!absl::ConsumeSuffix(&text, "\n")) {
+    const size_t last = text.rfind('\n');
+    if (last == absl::string_view::npos) {
+      return absl::DataLossError(absl::StrCat(
+          source, ": does not end with a line break (cut short?)"));
+    }
+    text = text.substr(0, last);
+    m.torn_tail = true;
+  }
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  if (lines.size() > kHeaderLines) {
+    absl::string_view tail = lines.back();
+    if (absl::StartsWith(tail, "archive ") && !CheckSum(&tail)) {
+      lines.pop_back();
+      m.torn_tail = true;
+    }
+  }
+  if (m.torn_tail && lines.size() < kHeaderLines) {
+    // The settings are written whole, atomically: a cut there is damage.
     return absl::DataLossError(
         absl::StrCat(source, ": does not end with a line break (cut short?)"));
   }
-  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
   if (lines[0] != kMagic) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, " line 1: not a pipeline manifest (expected \"",
                      kMagic, "\")"));
   }
-  Manifest m;
   int seen = 0;  // settings lines
   for (size_t i = 1; i < lines.size(); ++i) {
-    if (!ParseLine(lines[i], &m, &seen)) {
+    absl::string_view line = lines[i];
+    if (!CheckSum(&line) || !ParseLine(line, &m, &seen)) {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s line %d: not a valid manifest line: \"%s\"",
                           source, i + 1, lines[i].substr(0, 120)));

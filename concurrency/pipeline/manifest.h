@@ -13,13 +13,19 @@
 //   page_size 100
 //   batch 2
 //   shard 0/1
-//   archive data1.tgz pages=1-2 size=2461 crc32=9a3f12cd
-//   archive data2.tgz pages=3-4 size=2458 crc32=03c1e0aa
+//   archive data1.tgz pages=1-2 size=2461 crc32=9a3f12cd sum=5d0e27a1
+//   archive data2.tgz pages=3-4 size=2458 crc32=03c1e0aa sum=e1c9a570
 //
-// It is replaced atomically (io::AtomicFile) after archives are durable and
-// before their XML files are removed, so after a crash it never names an
-// archive that is not complete. `Parse` is strict: anything else is an error
-// naming the file and the line.
+// It is a journal: the settings are written once, atomically, when a run
+// starts in an empty directory; each archive's line is then appended (and
+// fsynced) after the archive is durable, lines of archives that finished
+// together in one write and one fsync, so after a crash it never names an
+// archive that is not complete. Each archive line ends with the CRC-32 of
+// the rest of it (`sum=`). A last line that a crash cut short (no line
+// break, or a wrong sum) is dropped on reading (`torn_tail`); a wrong sum
+// elsewhere is corruption. At the end of a run the journal is compacted:
+// rewritten atomically, archives in slot order. `Parse` is strict: anything
+// else is an error naming the file and the line.
 //
 // Thread-compatible.
 #ifndef CONCURRENCY_PIPELINE_MANIFEST_H_
@@ -56,9 +62,15 @@ struct ArchiveRecord {
 struct Manifest {
   RunSettings settings;
   std::map<int, ArchiveRecord> archives;  // by slot
+  // On reading: a cut last line was dropped (not serialized).
+  bool torn_tail = false;
 };
 
+// The whole manifest, compacted: settings, then one line per archive.
 std::string SerializeManifest(const Manifest& manifest);
+
+// One archive's journal line, with its sum and line break.
+std::string SerializeArchiveLine(int slot, const ArchiveRecord& record);
 
 // Parses a manifest; `source` (its path) names it in errors.
 absl::StatusOr<Manifest> ParseManifest(absl::string_view text,

@@ -116,6 +116,7 @@ class Pipeline {
     written_.Close();
     record_thread.join();
     ParkIncompleteSlots();
+    Compact();
     absl::MutexLock l(&mu_);
     report_.elapsed = absl::Now() - start;
     report_.memory_high_water = budget_.high_water();
@@ -282,6 +283,14 @@ class Pipeline {
     return absl::OkStatus();
   }
 
+  // Once at the end of a run: the journal rewritten, archives in order.
+  void Compact() {
+    absl::Status s = WriteManifest(options_.out_dir, layout_.ManifestName(),
+                                   state_.manifest);
+    if (!s.ok())
+      Log(options_, absl::StrCat("compacting the manifest: ", s.ToString()));
+  }
+
   // At the end of a run: the pages in memory whose slot could not complete
   // (a partner failed, or the run was stopped) are parked as data<page>.xml,
   // so a rerun archives them without fetching them again.
@@ -361,7 +370,9 @@ class Pipeline {
     // long-lived threads, which keep their compressors between archives (a
     // pool per archive made and zeroed new ones each time: 2x the CPU).
     absl::StatusOr<std::unique_ptr<TarGzWriter>> tar =
-        TarGzWriter::Create(path, {.level = options_.gzip_level, .threads = 1});
+        TarGzWriter::Create(path, {.level = options_.gzip_level,
+                                   .threads = 1,
+                                   .sync = io::AtomicFile::Sync::kFile});
     if (!tar.ok()) return tar.status();
     const absl::Time now = absl::Now();
     for (int p = pages.first; p <= pages.last; ++p) {
@@ -420,15 +431,20 @@ class Pipeline {
     }
   }
 
+  // Group commit: the archives of `batch` are fsynced files already; one
+  // directory fsync makes their names durable, and one journal append and
+  // fsync records them all.
   void Record(const std::vector<Written>& batch) {
+    std::string lines;
     for (const Written& w : batch) {
-      state_.manifest.archives[w.slot] = w.record;
+      absl::StrAppend(&lines, SerializeArchiveLine(w.slot, w.record));
     }
-    absl::Status s = WriteManifest(options_.out_dir, layout_.ManifestName(),
-                                   state_.manifest);
+    absl::Status s = io::SyncDir(options_.out_dir);
+    if (s.ok()) {
+      s = AppendToManifest(options_.out_dir, layout_.ManifestName(), lines);
+    }
     if (!s.ok()) {
       for (const Written& w : batch) {
-        state_.manifest.archives.erase(w.slot);
         for (int p = w.record.pages.first; p <= w.record.pages.last; ++p) {
           Fail(p, absl::Status(s.code(), absl::StrCat("recording ",
                                                       ArchiveFileName(w.slot),
@@ -436,6 +452,9 @@ class Pipeline {
         }
       }
       return;
+    }
+    for (const Written& w : batch) {
+      state_.manifest.archives[w.slot] = w.record;
     }
     Step(options_, "manifest_written");
     for (const Written& w : batch) Archived(w);

@@ -15,7 +15,7 @@ grep -qF "archived 5 of 5 pages (5 fetched, 0 reused from an earlier run) into 3
 [[ $(ls "${tmp}/p") == $'data1.tgz\ndata2.tgz\ndata3.tgz\nmanifest.txt' ]] || fail "out_dir holds: $(ls "${tmp}/p")"
 [[ $(tar -tzf "${tmp}/p/data1.tgz") == $'data1.xml\ndata2.xml' ]] || fail "data1.tgz lists $(tar -tzf "${tmp}/p/data1.tgz")"
 [[ $(tar -tzf "${tmp}/p/data3.tgz") == "data5.xml" ]] || fail "data3.tgz should hold the last page alone"
-grep -qxF "archive data3.tgz pages=5-5 size=$(stat -c %s "${tmp}/p/data3.tgz") crc32=$(gzip -c <"${tmp}/p/data3.tgz" | tail -c8 | od -An -tx4 -N4 | tr -d ' ')" \
+grep -qxE "archive data3.tgz pages=5-5 size=$(stat -c %s "${tmp}/p/data3.tgz") crc32=$(gzip -c <"${tmp}/p/data3.tgz" | tail -c8 | od -An -tx4 -N4 | tr -d ' ') sum=[0-9a-f]{8}" \
   "${tmp}/p/manifest.txt" || fail "manifest: $(cat "${tmp}/p/manifest.txt")"
 mkdir "${tmp}/x"
 for a in "${tmp}"/p/*.tgz; do tar -xzf "${a}" -C "${tmp}/x"; done

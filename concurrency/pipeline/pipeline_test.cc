@@ -276,6 +276,27 @@ TEST(Pipeline, FailedPagesWaitInTheirSlotAndARerunFinishes) {
   ExpectFinished(dir, 9, 2);
 }
 
+TEST(Pipeline, AJournalLineCutByACrashIsDroppedAndCompactedAway) {
+  auto server = Feed(5);
+  ASSERT_THAT(server, IsOk());
+  std::string dir = NewTempDir("journal");
+  PipelineOptions p = Pipe((*server)->base_url(), dir, 5);
+  ASSERT_THAT(RunPipeline(p, Fast()), IsOk());
+  const std::string manifest = dir + "/manifest.txt";
+  const std::string whole = *io::ReadFileToString(manifest);
+  // A crash in the middle of an append: half a line, no line break.
+  {
+    std::ofstream out(manifest, std::ios::app);
+    out << "archive data9.tgz pages=17-1";
+  }
+  absl::StatusOr<PipelineReport> r = RunPipeline(p, Fast());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ((*server)->requests(), 5);                // nothing fetched again
+  EXPECT_EQ(*io::ReadFileToString(manifest), whole);  // compacted
+  ExpectFinished(dir, 5, 2);
+}
+
 TEST(Pipeline, ServerDownFailsEveryPageAndSaysSo) {
   testing_util::RefusingPort down;
   ASSERT_NE(down.port(), 0);

@@ -15,6 +15,7 @@
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/io/posix_error.h"
+#include "concurrency/io/read_write.h"
 
 namespace concurrency::pipeline {
 namespace {
@@ -163,6 +164,18 @@ absl::Status WriteManifest(const std::string& dir, const std::string& name,
                                  io::AtomicFile::Mode::kReplace);
 }
 
+absl::Status AppendToManifest(const std::string& dir, const std::string& name,
+                              absl::string_view lines) {
+  const std::string path = Path(dir, name);
+  io::ScopedFd fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!fd.valid()) return io::PosixError(absl::StrCat("open ", path), errno);
+  if (absl::Status s = io::WriteAll(fd.get(), lines, path); !s.ok()) return s;
+  if (fsync(fd.get()) != 0) {
+    return io::PosixError(absl::StrCat("fsync ", path), errno);
+  }
+  return fd.Close(path);
+}
+
 absl::StatusOr<OutDirState> OpenOutDir(const std::string& dir,
                                        const Layout& layout,
                                        const RunSettings& settings) {
@@ -180,9 +193,12 @@ absl::StatusOr<OutDirState> OpenOutDir(const std::string& dir,
   absl::StatusOr<std::set<int>> xml = Tidy(dir, *names, layout, state.manifest);
   if (!xml.ok()) return xml.status();
   state.xml_pages = *std::move(xml);
-  if (fresh) {
+  // A new directory gets its settings; a journal whose last line a crash
+  // cut is compacted, so that appends go on from a whole line.
+  if (fresh || state.manifest.torn_tail) {
     absl::Status s = WriteManifest(dir, layout.ManifestName(), state.manifest);
     if (!s.ok()) return s;
+    state.manifest.torn_tail = false;
   }
   return state;
 }

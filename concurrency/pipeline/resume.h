@@ -41,9 +41,15 @@ absl::StatusOr<OutDirState> OpenOutDir(const std::string& dir,
                                        const Layout& layout,
                                        const RunSettings& settings);
 
-// Writes `manifest` as `dir`/`name`, atomically and durably.
+// Writes `manifest` as `dir`/`name`, compacted, atomically and durably.
 absl::Status WriteManifest(const std::string& dir, const std::string& name,
                            const Manifest& manifest);
+
+// Appends `lines` (SerializeArchiveLine's) to the manifest `dir`/`name` in
+// one write, and fsyncs it: one journal fsync for archives that finished
+// together.
+absl::Status AppendToManifest(const std::string& dir, const std::string& name,
+                              absl::string_view lines);
 
 }  // namespace concurrency::pipeline
 

@@ -129,7 +129,7 @@ absl::StatusOr<std::unique_ptr<TarGzWriter>> TarGzWriter::Create(
         path, options.block_bytes, kBlock, options.threads));
   }
   absl::StatusOr<std::unique_ptr<io::AtomicFile>> file =
-      io::AtomicFile::Create(std::move(path), options.mode);
+      io::AtomicFile::Create(std::move(path), options.mode, options.sync);
   if (!file.ok()) return file.status();
   return std::unique_ptr<TarGzWriter>(
       new TarGzWriter(std::move(*file), options));

@@ -54,6 +54,10 @@ struct TarGzOptions {
   io::AtomicFile::Mode mode = io::AtomicFile::Mode::kNoReplace;
   // Threads compressing blocks: 0, one per CPU; 1, the calling thread only.
   int threads = 0;
+  // What Commit() makes durable (atomic_file.h): kAll, the file and its
+  // directory entry; kFile, the file only, for a caller that fsyncs the
+  // directory once for several archives.
+  io::AtomicFile::Sync sync = io::AtomicFile::Sync::kAll;
   // Uncompressed tar bytes per gzip member.
   size_t block_bytes = size_t{1} << 20;
 };

@@ -237,6 +237,9 @@ class Loop {
     if (in_flight_ == 0 && waiting_.empty() && timers_.empty()) {
       return absl::OkStatus();
     }
+    // URLs wait and nothing is in flight: start them now (sleeping here
+    // cost up to kMaxPoll per URL when transfers ran one at a time).
+    if (in_flight_ == 0 && !waiting_.empty()) return absl::OkStatus();
     if (in_flight_ == 0) {  // only timers: nothing for curl to watch
       absl::SleepFor(wait);
       return absl::OkStatus();

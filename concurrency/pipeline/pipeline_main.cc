@@ -121,7 +121,8 @@ absl::StatusOr<pipeline::Shard> ShardFromFlags() {
 
 // Turns the first SIGINT or SIGTERM into `stop`; the second ends the
 // process. The signals are blocked in every thread (the mask is set before
-// any thread starts) and taken here with sigtimedwait.
+// any thread starts) and taken here with sigwait; the destructor wakes the
+// thread with one of them, after marking the end.
 class StopOnSignal {
  public:
   explicit StopOnSignal(absl::Notification* stop) : stop_(stop) {
@@ -132,10 +133,8 @@ class StopOnSignal {
   }
   void Start() {
     thread_ = std::thread([this] {
-      const timespec tick{0, 100 * 1000 * 1000};
-      while (!done_) {
-        const int sig = sigtimedwait(&signals_, nullptr, &tick);
-        if (sig <= 0) continue;
+      int sig = 0;
+      while (sigwait(&signals_, &sig) == 0 && !done_) {
         if (stop_->HasBeenNotified()) _exit(128 + sig);
         std::fprintf(stderr,
                      "pipeline: signal %d: stopping; converted pages are "
@@ -145,9 +144,12 @@ class StopOnSignal {
       }
     });
   }
+  // Wakes the thread with a signal of its set, marked as the end.
   ~StopOnSignal() {
+    if (!thread_.joinable()) return;
     done_ = true;
-    if (thread_.joinable()) thread_.join();
+    pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
   }
 
  private:

@@ -123,8 +123,8 @@ class HeldConnections {
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     std::string self = "/proc/self/exe";
-    std::string hold = absl::StrCat("--hold=", port, ",", n, ",",
-                                    idle ? "idle" : "partial");
+    std::string hold =
+        absl::StrCat("--hold=", port, ",", n, ",", idle ? "idle" : "partial");
     char* argv[] = {self.data(), hold.data(), nullptr};
     if (posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv, environ) !=
         0) {
@@ -274,8 +274,7 @@ void SilentSection(const std::string& py_dir) {
     absl::SleepFor(absl::Milliseconds(10));
     after = UsageOf(pid);
   }
-  row("csv_server.py (Python)", "partial head", before,
-      after);
+  row("csv_server.py (Python)", "partial head", before, after);
 }
 
 void RequestsSection(const std::string& py_dir) {
@@ -359,7 +358,8 @@ int main(int argc, char** argv) {
       "beside nginx and the Python anchors (needs wrk and nginx).");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  if (!absl::GetFlag(FLAGS_hold).empty()) return Hold(absl::GetFlag(FLAGS_hold));
+  if (!absl::GetFlag(FLAGS_hold).empty())
+    return Hold(absl::GetFlag(FLAGS_hold));
   // The server's ends of the silent connections (the clients' are held by a
   // child process).
   if (!testing_util::RaiseFdLimit(absl::GetFlag(FLAGS_silent) + 1000)) {

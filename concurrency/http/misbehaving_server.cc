@@ -1,6 +1,7 @@
 #include "concurrency/http/misbehaving_server.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -28,39 +29,39 @@ absl::StatusOr<std::unique_ptr<MisbehavingServer>> MisbehavingServer::Start(
 
 MisbehavingServer::MisbehavingServer(Script script, int threads)
     : script_(std::move(script)),
-      cut_bodies_(2, "cut_bodies"),
+      writers_(threads, "misbehaving"),
       server_(ServerOptions(threads)) {
   server_.Handle("*", "*", [this](const HttpRequest& r) { return Answer(r); });
 }
 
 MisbehavingServer::~MisbehavingServer() {
-  stopping_.Notify();
+  stopping_.Notify();  // delayed writers give up, writing nothing
   server_.Stop();
-  cut_bodies_.Shutdown(/*wait=*/true);
+  writers_.Shutdown(/*wait=*/true);
 }
 
 HttpResponse MisbehavingServer::Answer(const HttpRequest& request) {
-  ScriptedResponse scripted = script_(request);
-  if (scripted.delay > absl::ZeroDuration() &&
-      stopping_.WaitForNotificationWithTimeout(scripted.delay)) {
-    return TextResponse(503, "stopping");  // dropped by the stopping server
-  }
-  HttpResponse response = std::move(scripted.response);
-  if (!scripted.truncate_body_at.has_value()) return response;
-  const size_t keep =
-      std::min(*scripted.truncate_body_at, response.body.size());
-  response.headers.emplace_back("Content-Length",
-                                std::to_string(response.body.size()));
-  std::string part = response.body.substr(0, keep);
-  response.body.clear();
-  response.stream = [this, part = std::move(part)](io::ScopedFd socket) {
-    (void)cut_bodies_.Schedule([part, socket = std::move(socket)]() mutable {
-      if (io::SetBlocking(socket.get(), true, "cut body").ok()) {
-        (void)io::SendAll(socket.get(), part, "cut body");
+  auto scripted = std::make_shared<ScriptedResponse>(script_(request));
+  HttpResponse raw;
+  raw.status = 0;  // no head from the server: the writer sends every byte
+  raw.stream = [this, scripted](io::ScopedFd socket) {
+    (void)writers_.Schedule([this, scripted,
+                             socket = std::move(socket)]() mutable {
+      if (scripted->delay > absl::ZeroDuration() &&
+          stopping_.WaitForNotificationWithTimeout(scripted->delay)) {
+        return;  // dropped unanswered: the socket closes
+      }
+      const HttpResponse& r = scripted->response;
+      const size_t body = std::min(
+          scripted->truncate_body_at.value_or(r.body.size()), r.body.size());
+      std::string out = SerializeResponseHead(r, Connection::kClose);
+      out.append(r.body, 0, body);
+      if (io::SetBlocking(socket.get(), true, "scripted response").ok()) {
+        (void)io::SendAll(socket.get(), out, "scripted response");
       }
     });
   };
-  return response;
+  return raw;
 }
 
 }  // namespace concurrency::http

@@ -9,12 +9,12 @@
 // server.
 //
 // The misbehaviours are one route on the shared server, so the request heads
-// are read, and the response heads written, exactly as every other server of
-// the tree does it. A delay is waited out on a pool thread; a cut body is a
-// streamed response that declares its full Content-Length and sends less,
-// on a thread of this server's own. One request per connection. Destruction
-// is prompt even with delayed responses pending: they are dropped
-// unanswered.
+// are read exactly as every other server of the tree reads them, and the
+// response heads are made by the one writer (SerializeResponseHead). The
+// route takes the socket raw (a status-0 streamed response) and a thread of
+// this server's own waits out the delay and writes the scripted bytes, a cut
+// body included. One request per connection. Destruction is prompt even
+// with delayed responses pending: they are dropped unanswered.
 //
 // Thread-safety: the script is called concurrently from pool threads.
 #ifndef CONCURRENCY_HTTP_MISBEHAVING_SERVER_H_
@@ -62,7 +62,7 @@ class MisbehavingServer {
 
   const Script script_;
   absl::Notification stopping_;
-  ThreadPool cut_bodies_;  // sends the part of a body that a cut one gets
+  ThreadPool writers_;  // waits out delays and writes the scripted bytes
   HttpServer server_;
 };
 

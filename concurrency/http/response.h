@@ -36,7 +36,10 @@ struct HttpResponse {
   // thread, and owns it from then on. It must return at once: it hands the
   // socket to a thread or loop of its own. If the head cannot be sent (the
   // client went away, the server stops), `stream` is destroyed uncalled.
-  // `body` must be empty.
+  // `body` must be empty. With `status` 0 no head is sent at all: `stream`
+  // gets the socket at once and writes the whole response itself (a test's
+  // scripted server that must control every byte, or drop the connection
+  // unanswered).
   std::function<void(io::ScopedFd socket)> stream;
 };
 

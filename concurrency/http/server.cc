@@ -174,8 +174,11 @@ HttpServer::Reply HttpServer::MakeReply(int64_t conn, HttpResponse response,
   Reply r;
   r.conn = conn;
   r.keep_alive = keep && response.stream == nullptr;
-  r.bytes = SerializeResponse(
-      response, r.keep_alive ? Connection::kKeepAlive : Connection::kClose);
+  // Status 0 with a stream: the stream writes everything (response.h).
+  if (response.status != 0 || response.stream == nullptr) {
+    r.bytes = SerializeResponse(
+        response, r.keep_alive ? Connection::kKeepAlive : Connection::kClose);
+  }
   r.stream = std::move(response.stream);
   return r;
 }

@@ -21,10 +21,18 @@
 //    and a few variants, against the Python seed's pipeline.py (a thread per
 //    page).
 // 4. At scale: --scale_pages pages at --delay each through the `pipeline`
-//    binary: its time, peak thread count (sampled from /proc) and peak RSS.
+//    binary, at the default flags and at --batch=100: its time against the
+//    floor measured in the same run (the larger of (a) the same fetches
+//    alone through the same MultiFetcher, bodies discarded, and (b)
+//    converting and compressing the same pages in memory on both cores), its
+//    user and system CPU, peak threads (sampled from /proc) and peak RSS, and
+//    the files created and fsyncs per archive (strace of a 1,000-page run).
+// 5. Hostile feed: an endless page and one announcing 50 GB, at the default
+//    limits: the run's exit status and peak RSS.
 // Each C++ figure is the median of --reps runs; Python runs --python_reps
 // times (its converter takes ~18 s on 50 MB).
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -59,6 +67,9 @@
 #include "concurrency/io/file_util.h"
 #include "concurrency/pipeline/csv/csv_to_xml.h"
 #include "concurrency/pipeline/csv/internal/csv_scan.h"
+#include "concurrency/pipeline/hostile_feed.h"
+#include "concurrency/pipeline/multi_fetcher.h"
+#include "concurrency/pipeline/pipeline.h"
 #include "concurrency/pipeline/prices.h"
 #include "concurrency/pipeline/targz/tar_gz.h"
 
@@ -69,7 +80,7 @@ ABSL_FLAG(int, page_size, 200, "End to end: rows per page.");
 ABSL_FLAG(absl::Duration, delay, absl::Milliseconds(20),
           "End to end: latency the feed adds to each response.");
 ABSL_FLAG(int, scale_pages, 10000, "At scale: pages (0: skip).");
-ABSL_FLAG(std::string, sections, "convert,tar,e2e,scale",
+ABSL_FLAG(std::string, sections, "convert,tar,e2e,scale,hostile",
           "Which sections to run, comma-separated.");
 ABSL_FLAG(int, reps, 3, "C++ runs per figure (median).");
 ABSL_FLAG(int, python_reps, 1, "Python runs per figure (median).");
@@ -468,18 +479,177 @@ void EndToEndSection(const Bench& b) {
   std::printf("\n");
 }
 
-// The thread count of process `pid` now (from /proc), or 0.
-int ThreadsOf(pid_t pid) {
+// A field of /proc/PID/status ("Threads:", "VmRSS:"), as a number, or 0.
+int64_t StatusField(pid_t pid, absl::string_view field) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(status, line)) {
     absl::string_view v = line;
-    if (absl::ConsumePrefix(&v, "Threads:")) {
-      int n = 0;
-      return absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n) ? n : 0;
+    if (absl::ConsumePrefix(&v, field)) {
+      int64_t n = 0;
+      v = absl::StripSuffix(absl::StripAsciiWhitespace(v), " kB");
+      return absl::SimpleAtoi(v, &n) ? n : 0;
     }
   }
   return 0;
+}
+
+// What one run of the pipeline binary cost.
+struct RunCost {
+  double seconds = 0;
+  double user = 0;  // CPU seconds
+  double sys = 0;
+  int exit_status = -1;
+  int peak_threads = 0;
+  long peak_rss_mb = 0;
+};
+
+// Runs `args` (the pipeline binary first), stdout to /dev/null, sampling its
+// thread count from /proc.
+RunCost RunMeasured(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const absl::Time start = absl::Now();
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) {
+    Die(absl::InternalError("posix_spawn pipeline"));
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  // Sampled from /proc every 2 ms: the child's own RSS (getrusage's maxrss
+  // would count the parent's memory, which a posix_spawn child shares until
+  // it execs).
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> peak_threads{0}, peak_rss_kb{0};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      peak_threads =
+          std::max(peak_threads.load(), StatusField(pid, "Threads:"));
+      peak_rss_kb = std::max(peak_rss_kb.load(), StatusField(pid, "VmRSS:"));
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+  });
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  RunCost c;
+  c.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  done = true;
+  sampler.join();
+  c.user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+  c.sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  c.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  c.peak_threads = static_cast<int>(peak_threads.load());
+  c.peak_rss_mb = static_cast<long>(peak_rss_kb.load() / 1024);
+  return c;
+}
+
+std::vector<std::string> PipelineArgs(const Bench& b, const std::string& url,
+                                      int pages, int page_size,
+                                      const std::string& out,
+                                      const std::string& extra) {
+  std::vector<std::string> args = {b.pipeline,
+                                   "--quiet",
+                                   "--progress=none",
+                                   absl::StrCat("--pages=", pages),
+                                   absl::StrCat("--page_size=", page_size),
+                                   absl::StrCat("--out_dir=", out),
+                                   absl::StrCat("--url=", url)};
+  if (!extra.empty()) args.push_back(extra);
+  return args;
+}
+
+// Floor (a): the same fetches alone, through the same MultiFetcher (64 in
+// flight, as the pipeline's default), bodies discarded.
+double FetchFloor(const std::string& url, int pages, int page_size) {
+  std::vector<std::string> urls;
+  for (int p = 1; p <= pages; ++p) {
+    urls.push_back(concurrency::pipeline::PageUrl(url, p, page_size));
+  }
+  concurrency::pipeline::MultiFetcherOptions o;
+  o.max_in_flight = 64;
+  o.max_per_host = 64;
+  concurrency::pipeline::MultiFetcher fetcher(o);
+  return Time([&] {
+    (void)fetcher.Run(urls, [](size_t, absl::StatusOr<std::string> body) {
+      if (!body.ok()) Die(body.status());
+    });
+  });
+}
+
+// Floor (b): converting and compressing the same pages in memory on both
+// cores: each slot of `batch` pages converted to XML, then gzipped at level
+// 6 with libdeflate. The CSV is made before the clock starts, as the feed
+// makes it.
+double WorkFloor(int pages, int page_size, int batch) {
+  std::vector<std::string> csv;
+  for (int p = 1; p <= pages; ++p) {
+    csv.push_back(concurrency::pipeline::PricePageCsv(p, page_size));
+  }
+  const int slots = (pages + batch - 1) / batch;
+  std::atomic<int> next{0};
+  std::atomic<size_t> out_bytes{0};
+  auto worker = [&] {
+    libdeflate_compressor* c = libdeflate_alloc_compressor(6);
+    std::string xml, gz;
+    for (int k; (k = next.fetch_add(1)) < slots;) {
+      xml.clear();
+      for (int p = k * batch; p < std::min(pages, (k + 1) * batch); ++p) {
+        concurrency::pipeline::CsvToXmlConverter converter(
+            "page",
+            [&xml](absl::string_view bytes) {
+              xml.append(bytes);
+              return absl::OkStatus();
+            },
+            {});
+        if (!converter.Feed(csv[p]).ok() || !converter.Finish().ok()) {
+          Die(absl::InternalError("floor: conversion failed"));
+        }
+      }
+      gz.resize(libdeflate_gzip_compress_bound(c, xml.size()));
+      out_bytes += libdeflate_gzip_compress(c, xml.data(), xml.size(),
+                                            gz.data(), gz.size());
+    }
+    libdeflate_free_compressor(c);
+  };
+  return Time([&] {
+    std::thread a(worker), b(worker);
+    a.join();
+    b.join();
+  });
+}
+
+// Files created and fsyncs per archive, counted by strace in a run of
+// `pages` pages with `extra` flags (strace slows it; only counts are kept).
+std::pair<double, double> FilesAndFsyncsPerArchive(
+    const Bench& b, const std::string& url, int pages, int page_size, int batch,
+    const std::string& extra, int* run) {
+  const std::string out = absl::StrCat(b.work, "/strace", (*run)++);
+  const std::string log = out + ".log";
+  std::string command = absl::StrFormat(
+      "strace -f -qq -e trace=fsync,fdatasync,openat,creat -o '%s' '%s' "
+      "--quiet --progress=none --pages=%d --page_size=%d --out_dir='%s' "
+      "--url='%s' %s > /dev/null 2>&1",
+      log, b.pipeline, pages, page_size, out, url, extra);
+  if (system(command.c_str()) != 0) return {-1, -1};
+  std::ifstream in(log);
+  int created = 0, fsyncs = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (absl::StrContains(line, "O_CREAT") &&
+        !absl::StrContains(line, "= -1")) {
+      ++created;
+    }
+    if (absl::StrContains(line, "fsync(") ||
+        absl::StrContains(line, "fdatasync(")) {
+      ++fsyncs;
+    }
+  }
+  const double archives = (pages + batch - 1) / batch;
+  return {created / archives, fsyncs / archives};
 }
 
 void ScaleSection(const Bench& b) {
@@ -488,49 +658,63 @@ void ScaleSection(const Bench& b) {
   const int page_size = absl::GetFlag(FLAGS_page_size);
   std::unique_ptr<concurrency::http::HttpServer> feed =
       StartOpenFeed(pages, page_size);
-  const std::string out = b.work + "/scale";
-  std::vector<std::string> args = {
-      b.pipeline,
-      "--quiet",
-      absl::StrCat("--pages=", pages),
-      absl::StrCat("--page_size=", page_size),
-      absl::StrCat("--out_dir=", out),
-      absl::StrCat("--url=", feed->base_url(),
-                   "/prices.csv?page_size={page_size}&page_number={page}")};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const absl::Time start = absl::Now();
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) {
-    Die(absl::InternalError("posix_spawn pipeline"));
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  std::atomic<bool> done{false};
-  std::atomic<int> peak_threads{0};
-  std::thread sampler([&] {
-    while (!done.load()) {
-      peak_threads = std::max(peak_threads.load(), ThreadsOf(pid));
-      absl::SleepFor(absl::Milliseconds(2));
-    }
-  });
-  int status = 0;
-  rusage ru{};
-  wait4(pid, &status, 0, &ru);
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  done = true;
-  sampler.join();
+  const std::string url = absl::StrCat(
+      feed->base_url(), "/prices.csv?page_size={page_size}&page_number={page}");
+  std::printf("4. At scale: %d pages x %d rows, %s per response\n", pages,
+              page_size,
+              absl::FormatDuration(absl::GetFlag(FLAGS_delay)).c_str());
+  const double fetch_floor = FetchFloor(url, pages, page_size);
+  int run = 0;
+  struct Config {
+    const char* name;
+    std::string extra;
+    int batch;
+  };
   std::printf(
-      "4. At scale: %d pages x %d rows, %s per response, default flags\n"
-      "   %.2f s (%.0f pages/s), exit status %d, peak %d threads, peak RSS "
-      "%ld MB\n\n",
-      pages, page_size,
-      absl::FormatDuration(absl::GetFlag(FLAGS_delay)).c_str(), seconds,
-      pages / seconds, WEXITSTATUS(status), peak_threads.load(),
-      ru.ru_maxrss / 1024);
+      "   | flags | seconds | floor (fetch, work) | vs floor | user | sys | "
+      "sys share | peak threads | peak RSS (sampled) | files, fsyncs per "
+      "archive |\n"
+      "   | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  for (const Config& c : {Config{"defaults (--batch=2)", "", 2},
+                          Config{"--batch=100", "--batch=100", 100}}) {
+    const RunCost cost = RunMeasured(
+        PipelineArgs(b, url, pages, page_size,
+                     absl::StrCat(b.work, "/scale", run++), c.extra));
+    const double work_floor = WorkFloor(pages, page_size, c.batch);
+    const double floor = std::max(fetch_floor, work_floor);
+    const auto [files, fsyncs] = FilesAndFsyncsPerArchive(
+        b, url, std::min(pages, 1000), page_size, c.batch, c.extra, &run);
+    std::printf(
+        "   | %s | %.2f | %.2f (%.2f, %.2f) | %.2fx | %.2f s | %.2f s | "
+        "%.0f %% | %d | %ld MB | %.2f, %.2f |\n",
+        c.name, cost.seconds, floor, fetch_floor, work_floor,
+        cost.seconds / floor, cost.user, cost.sys,
+        100 * cost.sys / std::max(1e-9, cost.user + cost.sys),
+        cost.peak_threads, cost.peak_rss_mb, files, fsyncs);
+    if (cost.exit_status != 0) {
+      std::printf("   (exit status %d)\n", cost.exit_status);
+    }
+  }
+  std::printf(
+      "   files and fsyncs per archive: strace of a %d-page run of the same "
+      "flags.\n\n",
+      std::min(pages, 1000));
+}
+
+// 5. A feed whose page 2 never ends and page 3 announces 50 GB, at the
+// default limits: the run ends by itself (exit status 1) within the budget.
+void HostileSection(const Bench& b) {
+  absl::StatusOr<std::unique_ptr<concurrency::pipeline::HostileFeed>> feed =
+      concurrency::pipeline::HostileFeed::Start({2}, {3}, 200);
+  if (!feed.ok()) Die(feed.status());
+  const RunCost cost =
+      RunMeasured(PipelineArgs(b, (*feed)->url_template(), 6, 200,
+                               absl::StrCat(b.work, "/hostile"), ""));
+  std::printf(
+      "5. Hostile feed (page 2 endless, page 3 announcing 50 GB), default "
+      "limits\n   %.2f s, exit status %d, peak RSS %ld MB, sampled (limit: "
+      "--max_memory + 100 MiB = 612 MiB)\n\n",
+      cost.seconds, cost.exit_status, cost.peak_rss_mb);
 }
 
 }  // namespace
@@ -578,6 +762,7 @@ int main(int argc, char** argv) {
   if (wanted("tar")) TarSection(b);
   if (wanted("e2e")) EndToEndSection(b);
   if (wanted("scale")) ScaleSection(b);
+  if (wanted("hostile")) HostileSection(b);
   if (own_work && system(absl::StrCat("rm -rf '", b.work, "'").c_str()) != 0) {
     std::fprintf(stderr, "could not remove %s\n", b.work.c_str());
   }

@@ -631,7 +631,7 @@ std::pair<double, double> FilesAndFsyncsPerArchive(
   const std::string out = absl::StrCat(b.work, "/strace", (*run)++);
   const std::string log = out + ".log";
   std::string command = absl::StrFormat(
-      "strace -f -qq -e trace=fsync,fdatasync,openat,creat -o '%s' '%s' "
+      "strace -f -qq -e trace=fsync,fdatasync,syncfs,openat,creat -o '%s' '%s' "
       "--quiet --progress=none --pages=%d --page_size=%d --out_dir='%s' "
       "--url='%s' %s > /dev/null 2>&1",
       log, b.pipeline, pages, page_size, out, url, extra);
@@ -644,7 +644,8 @@ std::pair<double, double> FilesAndFsyncsPerArchive(
       ++created;
     }
     if (absl::StrContains(line, "fsync(") ||
-        absl::StrContains(line, "fdatasync(")) {
+        absl::StrContains(line, "fdatasync(") ||
+        absl::StrContains(line, "syncfs(")) {
       ++fsyncs;
     }
   }

@@ -65,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // The incremental parser, on the input as a connection's byte stream.
-  const size_t chunk = 1 + (bytes.empty() ? 0 : bytes[0] % 64) * 64;
+  const size_t chunk =
+      1 + (bytes.empty() ? 0 : static_cast<unsigned char>(bytes[0]) % 64) * 64;
   concurrency::http::HeadParser parser;
   size_t fed = 0;
   for (size_t heads = 0; heads <= bytes.size() + 1; ++heads) {

@@ -86,17 +86,24 @@ Usage UsageOf(const std::string& pid) {
   return u;
 }
 
-// A child process, killed (by pid) and reaped when this goes.
+// A child process, its output discarded, killed (by pid) and reaped when
+// this goes.
 class Child {
  public:
   explicit Child(std::vector<std::string> argv) {
     std::vector<char*> args;
     for (std::string& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
-    if (posix_spawnp(&pid_, args[0], nullptr, nullptr, args.data(), environ) !=
+    // Its output (the Python server prints its port) stays out of the table.
+    posix_spawn_file_actions_t quiet;
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+    if (posix_spawnp(&pid_, args[0], &quiet, nullptr, args.data(), environ) !=
         0) {
       pid_ = 0;
     }
+    posix_spawn_file_actions_destroy(&quiet);
   }
   ~Child() {
     if (pid_ > 0) {

@@ -42,6 +42,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "concurrency/http/server.h"
+#include "tools/testing/proc_status.h"
 #include "tools/testing/silent_clients.h"
 
 ABSL_FLAG(int, silent, 10000, "Silent connections held at once.");
@@ -72,18 +73,8 @@ struct Usage {
 };
 
 Usage UsageOf(const std::string& pid) {
-  Usage u;
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  for (std::string line; std::getline(in, line);) {
-    absl::string_view v = line;
-    if (absl::ConsumePrefix(&v, "VmRSS:")) {
-      (void)absl::SimpleAtoi(
-          absl::StripSuffix(absl::StripAsciiWhitespace(v), " kB"), &u.rss_kib);
-    } else if (absl::ConsumePrefix(&v, "Threads:")) {
-      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &u.threads);
-    }
-  }
-  return u;
+  return {testing_util::ProcStatusField(pid, "VmRSS:"),
+          testing_util::ProcStatusField(pid, "Threads:")};
 }
 
 // A child process, its output discarded, killed (by pid) and reaped when

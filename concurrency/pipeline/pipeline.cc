@@ -52,6 +52,34 @@ std::string Path(const PipelineOptions& o, absl::string_view name) {
   return absl::StrCat(o.out_dir, "/", name);
 }
 
+// Page `page`'s CSV as the tutorial's XML, in memory.
+absl::StatusOr<std::string> PageXml(absl::string_view csv, int page,
+                                    const CsvToXmlOptions& csv_options) {
+  std::string xml;
+  CsvToXmlConverter converter(
+      absl::StrCat("page ", page),
+      [&xml](absl::string_view bytes) {
+        xml.append(bytes);
+        return absl::OkStatus();
+      },
+      csv_options);
+  if (absl::Status s = converter.Feed(csv); !s.ok()) return s;
+  if (absl::Status s = converter.Finish(); !s.ok()) return s;
+  return xml;
+}
+
+// Writes `xml` as out_dir/data<page>.xml, atomically (fsynced unless
+// --nofsync_xml).
+absl::Status WritePageXml(const PipelineOptions& o, int page,
+                          absl::string_view xml, io::AtomicFile::Mode mode) {
+  absl::StatusOr<std::unique_ptr<io::AtomicFile>> file = io::AtomicFile::Create(
+      Path(o, XmlFileName(page)), mode,
+      o.fsync_xml ? io::AtomicFile::Sync::kFile : io::AtomicFile::Sync::kNone);
+  if (!file.ok()) return file.status();
+  if (absl::Status s = (*file)->Append(xml); !s.ok()) return s;
+  return (*file)->Commit();
+}
+
 struct PageResult {
   int page;
   absl::StatusOr<std::string> csv;
@@ -239,17 +267,7 @@ class Pipeline {
   absl::StatusOr<std::string> ConvertToMemory(absl::string_view csv, int page) {
     Log(options_, absl::StrFormat("Convert csv data to %s (in memory)",
                                   XmlFileName(page)));
-    std::string xml;
-    CsvToXmlConverter converter(
-        absl::StrCat("page ", page),
-        [&xml](absl::string_view bytes) {
-          xml.append(bytes);
-          return absl::OkStatus();
-        },
-        options_.csv);
-    if (absl::Status s = converter.Feed(csv); !s.ok()) return s;
-    if (absl::Status s = converter.Finish(); !s.ok()) return s;
-    return xml;
+    return PageXml(csv, page, options_.csv);
   }
 
   // Keeps page `page`'s XML in memory for its slot if the budget has room,
@@ -271,16 +289,10 @@ class Pipeline {
 
   // Writes page `page`'s XML as data<page>.xml (the resume format).
   absl::Status Park(int page, absl::string_view xml) {
-    absl::StatusOr<std::unique_ptr<io::AtomicFile>> file =
-        io::AtomicFile::Create(
-            Path(options_, XmlFileName(page)), io::AtomicFile::Mode::kReplace,
-            options_.fsync_xml ? io::AtomicFile::Sync::kFile
-                               : io::AtomicFile::Sync::kNone);
-    if (!file.ok()) return file.status();
-    if (absl::Status s = (*file)->Append(xml); !s.ok()) return s;
-    if (absl::Status s = (*file)->Commit(); !s.ok()) return s;
-    Step(options_, "xml_parked");
-    return absl::OkStatus();
+    absl::Status s =
+        WritePageXml(options_, page, xml, io::AtomicFile::Mode::kReplace);
+    if (s.ok()) Step(options_, "xml_parked");
+    return s;
   }
 
   // Once at the end of a run: the journal rewritten, archives in order.
@@ -570,21 +582,13 @@ absl::StatusOr<std::string> DownloadPage(Downloader& downloader,
 
 absl::StatusOr<std::string> ConvertPage(absl::string_view csv, int page,
                                         const PipelineOptions& options) {
-  std::string path = Path(options, XmlFileName(page));
   Log(options, absl::StrFormat("Convert csv data to %s", XmlFileName(page)));
-  absl::StatusOr<std::unique_ptr<io::AtomicFile>> file =
-      io::AtomicFile::Create(path, io::AtomicFile::Mode::kNoReplace,
-                             options.fsync_xml ? io::AtomicFile::Sync::kFile
-                                               : io::AtomicFile::Sync::kNone);
-  if (!file.ok()) return file.status();
-  io::AtomicFile* f = file->get();
-  CsvToXmlConverter converter(
-      absl::StrCat("page ", page),
-      [f](absl::string_view bytes) { return f->Append(bytes); }, options.csv);
-  if (absl::Status s = converter.Feed(csv); !s.ok()) return s;
-  if (absl::Status s = converter.Finish(); !s.ok()) return s;
-  if (absl::Status s = f->Commit(); !s.ok()) return s;
-  return path;
+  absl::StatusOr<std::string> xml = PageXml(csv, page, options.csv);
+  if (!xml.ok()) return xml.status();
+  absl::Status s =
+      WritePageXml(options, page, *xml, io::AtomicFile::Mode::kNoReplace);
+  if (!s.ok()) return s;
+  return Path(options, XmlFileName(page));
 }
 
 absl::StatusOr<PipelineReport> RunPipeline(const PipelineOptions& options,

@@ -72,6 +72,7 @@
 #include "concurrency/pipeline/pipeline.h"
 #include "concurrency/pipeline/prices.h"
 #include "concurrency/pipeline/targz/tar_gz.h"
+#include "tools/testing/proc_status.h"
 
 ABSL_FLAG(int, csv_mb, 50, "Size of the converter's CSV input, MB (10^6 B).");
 ABSL_FLAG(int, tar_files, 50, "XML files (~1 MB each) for the tarrer.");
@@ -479,21 +480,6 @@ void EndToEndSection(const Bench& b) {
   std::printf("\n");
 }
 
-// A field of /proc/PID/status ("Threads:", "VmRSS:"), as a number, or 0.
-int64_t StatusField(pid_t pid, absl::string_view field) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view v = line;
-    if (absl::ConsumePrefix(&v, field)) {
-      int64_t n = 0;
-      v = absl::StripSuffix(absl::StripAsciiWhitespace(v), " kB");
-      return absl::SimpleAtoi(v, &n) ? n : 0;
-    }
-  }
-  return 0;
-}
-
 // What one run of the pipeline binary cost.
 struct RunCost {
   double seconds = 0;
@@ -527,9 +513,12 @@ RunCost RunMeasured(std::vector<std::string> args) {
   std::atomic<int64_t> peak_threads{0}, peak_rss_kb{0};
   std::thread sampler([&] {
     while (!done.load()) {
-      peak_threads =
-          std::max(peak_threads.load(), StatusField(pid, "Threads:"));
-      peak_rss_kb = std::max(peak_rss_kb.load(), StatusField(pid, "VmRSS:"));
+      peak_threads = std::max(
+          peak_threads.load(),
+          testing_util::ProcStatusField(absl::StrCat(pid), "Threads:"));
+      peak_rss_kb =
+          std::max(peak_rss_kb.load(),
+                   testing_util::ProcStatusField(absl::StrCat(pid), "VmRSS:"));
       absl::SleepFor(absl::Milliseconds(2));
     }
   });

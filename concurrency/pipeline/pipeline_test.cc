@@ -36,6 +36,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pugixml.hpp"
+#include "tools/testing/proc_status.h"
 #include "tools/testing/refusing_port.h"
 #include "tools/testing/status_matchers.h"
 #include "tools/testing/temp_dir.h"
@@ -474,15 +475,7 @@ TEST(Pipeline, AHostileFeedAtTheDefaultsFitsInTwoGiB) {
     auto feed = HostileFeed::Start(/*endless=*/{2}, /*huge=*/{3}, kPageSize);
     if (!feed.ok()) return 10;
     // What the child has now (its threads' stacks, the feed) plus 2 GiB.
-    std::ifstream status("/proc/self/status");
-    int64_t vm_kib = 0;
-    for (std::string line; std::getline(status, line);) {
-      absl::string_view v = line;
-      if (absl::ConsumePrefix(&v, "VmSize:")) {
-        (void)absl::SimpleAtoi(
-            absl::StripSuffix(absl::StripAsciiWhitespace(v), " kB"), &vm_kib);
-      }
-    }
+    const int64_t vm_kib = testing_util::ProcStatusField("self", "VmSize:");
     if (vm_kib <= 0) return 11;
     const rlim_t limit = static_cast<rlim_t>(vm_kib) * 1024 + (rlim_t{2} << 30);
     rlimit as{limit, limit};

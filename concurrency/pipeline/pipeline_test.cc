@@ -136,7 +136,10 @@ DownloaderOptions Fast() {
   o.retry.max_attempts = 3;
   o.retry.initial_backoff = absl::Milliseconds(1);
   o.retry.jitter = 0;
-  o.timeout = absl::Milliseconds(300);
+  // No test here waits for a timeout (a held page is stopped, not timed
+  // out): a generous one keeps a loaded machine under TSan from failing
+  // pages that are merely slow.
+  o.timeout = absl::Seconds(30);
   return o;
 }
 

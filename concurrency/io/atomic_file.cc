@@ -103,10 +103,12 @@ absl::Status AtomicFile::Commit() {
   }
   if (absl::Status s = Flush(); !s.ok()) return s;
   absl::Status s;
-  if (sync_ != Sync::kNone && fsync(fd_.get()) != 0) {
+  if ((sync_ == Sync::kAll || sync_ == Sync::kFile) && fsync(fd_.get()) != 0) {
     s = PosixError(absl::StrCat("fsync ", temp_path_), errno);
   }
-  if (s.ok()) s = fd_.Close(absl::StrCat("close ", temp_path_));
+  if (s.ok() && sync_ != Sync::kLater) {
+    s = fd_.Close(absl::StrCat("close ", temp_path_));
+  }
   if (s.ok()) {
     int rc = mode_ == Mode::kNoReplace
                  ? RenameNoReplace(temp_path_.c_str(), path_.c_str())
@@ -124,6 +126,19 @@ absl::Status AtomicFile::Commit() {
   }
   done_ = true;
   return sync_ == Sync::kAll ? SyncDir(DirName(path_)) : absl::OkStatus();
+}
+
+absl::Status AtomicFile::SyncLater() {
+  if (sync_ != Sync::kLater || !done_ || !fd_.valid()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sync ", path_, ": not a committed Sync::kLater file, or synced"));
+  }
+  if (fsync(fd_.get()) != 0) {
+    absl::Status s = PosixError(absl::StrCat("fsync ", path_), errno);
+    fd_.Reset();
+    return s;
+  }
+  return fd_.Close(absl::StrCat("close ", path_));
 }
 
 absl::Status WriteFileAtomically(const std::string& path,

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -26,6 +29,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 using ::testing_util::IsOk;
 using ::testing_util::ListDir;
 using ::testing_util::NewTempDir;
@@ -222,6 +226,52 @@ TEST(AtomicFileTest, AppearsOnlyOnCommitAndNeverReplaces) {
                                   AtomicFile::Mode::kReplace),
               IsOk());
   EXPECT_EQ(*ReadFileToString(dir + "/out.txt"), "other");
+}
+
+// Descriptors of this process open on `path`.
+int OpenFdsOn(const std::string& path) {
+  char real[PATH_MAX];
+  if (realpath(path.c_str(), real) == nullptr) return -1;
+  absl::StatusOr<std::vector<std::string>> fds = ListDirectory("/proc/self/fd");
+  int n = 0;
+  for (const std::string& fd : fds.ok() ? *fds : std::vector<std::string>{}) {
+    char target[4096];
+    const std::string link = "/proc/self/fd/" + fd;
+    ssize_t len = readlink(link.c_str(), target, sizeof(target));
+    if (len > 0 && std::string(target, len) == real) ++n;
+  }
+  return n;
+}
+
+TEST(AtomicFileTest, SyncLaterNamesTheFileAtCommitAndSyncsItOnce) {
+  std::string dir = NewTempDir("later");
+  absl::StatusOr<std::unique_ptr<AtomicFile>> f = AtomicFile::Create(
+      dir + "/out.tgz", AtomicFile::Mode::kNoReplace, AtomicFile::Sync::kLater);
+  ASSERT_THAT(f, IsOk());
+  ASSERT_THAT((*f)->Append(std::string(300 << 10, 'x')), IsOk());
+  EXPECT_THAT((*f)->SyncLater(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT((*f)->Commit(), IsOk());
+  EXPECT_THAT(ListDir(dir), ElementsAre("out.tgz"));
+  EXPECT_EQ(ReadFileToString(dir + "/out.tgz")->size(), size_t{300} << 10);
+  EXPECT_EQ(OpenFdsOn(dir + "/out.tgz"), 1);  // kept for SyncLater
+  EXPECT_THAT((*f)->SyncLater(), IsOk());
+  EXPECT_EQ(OpenFdsOn(dir + "/out.tgz"), 0);
+  EXPECT_THAT((*f)->SyncLater(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr("out.tgz")));
+
+  absl::StatusOr<std::unique_ptr<AtomicFile>> all =
+      AtomicFile::Create(dir + "/all.txt");
+  ASSERT_THAT(all, IsOk());
+  ASSERT_THAT((*all)->Commit(), IsOk());
+  EXPECT_THAT((*all)->SyncLater(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  absl::StatusOr<std::unique_ptr<AtomicFile>> clash = AtomicFile::Create(
+      dir + "/out.tgz", AtomicFile::Mode::kNoReplace, AtomicFile::Sync::kLater);
+  ASSERT_THAT(clash, IsOk());
+  EXPECT_THAT((*clash)->Commit(), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(ListDir(dir), UnorderedElementsAre("out.tgz", "all.txt"));
 }
 
 TEST(AtomicFileTest, AbandonedFileLeavesNothing) {

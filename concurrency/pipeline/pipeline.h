@@ -48,10 +48,13 @@
 // manifest, and a second run holding the directory's lock.
 //
 // Crash safety: parked XML files, archives and the manifest are written
-// through io::AtomicFile; archives and the manifest are fsynced with their
-// directory before anything that depends on them is removed. After any
-// number of kills and reruns, every page ends in exactly one complete
-// archive, and no half-written file stands under a final name.
+// through io::AtomicFile. An archive is renamed into place once written, and
+// fsynced with its directory (by the recorder, in groups) before the journal
+// names it; nothing that depends on a file is removed before it is durable.
+// After any number of kills and reruns, every page ends in exactly one
+// complete archive, and no half-written file stands under a final name. (A
+// power loss may leave one that the journal does not name: the rerun removes
+// it, as it removes every archive the journal does not name.)
 //
 // What differs from the tutorial, on purpose: archives hold fixed slots
 // (the same on every run, whatever finished first); only a slot's own files

@@ -79,6 +79,17 @@ size_t EasyTransfer::Write(char* data, size_t size, size_t n, void* self) {
     }
     t->taken_ += static_cast<int64_t>(bytes);
   }
+  if (t->body_.empty()) {
+    // Sized once from Content-Length, up to 1 MiB (an announced size is not
+    // trusted further): growing by doubling copied each body about twice.
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(t->curl_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+                          &length) == CURLE_OK &&
+        length > 0) {
+      t->body_.reserve(static_cast<size_t>(
+          std::min<curl_off_t>(length, curl_off_t{1} << 20)));
+    }
+  }
   t->body_.append(data, bytes);
   return bytes;
 }

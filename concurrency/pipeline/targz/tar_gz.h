@@ -12,7 +12,8 @@
 // window of history at its start), and libdeflate at a level compresses
 // smaller than zlib at the same level, so archives come out smaller than
 // `tar czf`'s (measured in pipeline_benchmark). Memory is at most about
-// 2 x (threads + 1) blocks, whatever the member sizes: `AddFile` reads its
+// 2 x (threads + 1) blocks (less for a small archive), whatever the member
+// sizes: `AddFile` reads its
 // file block by block.
 // Members are regular files with a ustar header; a name longer than 100
 // bytes (or a size beyond ustar's 8 GiB) gets a pax extended header first, as
@@ -56,7 +57,8 @@ struct TarGzOptions {
   int threads = 0;
   // What Commit() makes durable (atomic_file.h): kAll, the file and its
   // directory entry; kFile, the file only, for a caller that fsyncs the
-  // directory once for several archives.
+  // directory once for several archives; kLater, nothing yet, for a caller
+  // that calls SyncLater() before its own record names the archive.
   io::AtomicFile::Sync sync = io::AtomicFile::Sync::kAll;
   // Uncompressed tar bytes per gzip member.
   size_t block_bytes = size_t{1} << 20;
@@ -79,12 +81,21 @@ class TarGzWriter {
   // is an error.
   absl::Status AddFile(const std::string& path, absl::string_view name);
 
-  // Finishes the archive and makes it durable under its final name; with no
-  // members, drops it instead.
+  // Finishes the archive and makes it durable under its final name (as
+  // `sync` says); with no members, drops it instead.
   absl::Status Commit();
+
+  // With sync = kLater, after Commit(): waits until the archive is durable
+  // (io::AtomicFile::SyncLater).
+  absl::Status SyncLater() { return file_->SyncLater(); }
 
   int members() const { return members_; }
   bool written() const { return written_; }
+  // The size and CRC-32 of the archive's bytes, as written: after a
+  // successful Commit(), those of the file (what MeasureFile would read back,
+  // without reading it).
+  uint64_t file_size() const { return file_size_; }
+  uint32_t file_crc32() const { return file_crc32_; }
   const std::string& path() const { return file_->path(); }
 
  private:
@@ -96,17 +107,27 @@ class TarGzWriter {
                            uint32_t mode, char type);
   absl::Status Write(absl::string_view bytes);
   absl::Status WritePadding(uint64_t size);
+  // Grows the current block so that `n` more bytes fit, up to block_bytes.
+  void Reserve(size_t n);
   // Hands the current block to the compressors (or compresses it here).
   absl::Status SubmitBlock();
   // Appends the oldest compressed block to the file.
   absl::Status WriteOldest();
+  absl::Status Append(const absl::StatusOr<std::string>& gz);
   absl::Status Fail(absl::Status status);
 
   const TarGzOptions options_;
   std::unique_ptr<io::AtomicFile> file_;
   std::unique_ptr<ThreadPool> pool_;  // null: compress on the calling thread
-  std::unique_ptr<char[]> block_;     // options_.block_bytes
+  // The tar bytes not yet compressed. It grows as needed, so a small
+  // archive touches only the memory it uses (a fresh 1 MiB block per archive
+  // of ~100 KB was a third of the pipeline's system CPU, in page faults);
+  // compressing on the calling thread, it is reused block after block.
+  std::unique_ptr<char[]> block_;
+  size_t block_capacity_ = 0;
   size_t block_used_ = 0;
+  uint64_t file_size_ = 0;
+  uint32_t file_crc32_ = 0;
   std::deque<std::unique_ptr<Pending>> pending_;  // in file order
   size_t max_pending_ = 1;
   uint64_t tar_bytes_ = 0;

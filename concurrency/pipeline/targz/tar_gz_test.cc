@@ -329,6 +329,36 @@ TEST(TarGz, BlocksOfEveryLevelReadBackEverywhere) {
   }
 }
 
+// The size and CRC-32 the writer reports are the file's, read back, whether
+// the archive fits one block or spans many, compressed here or on a pool.
+TEST(TarGz, ReportsTheSizeAndCrcOfTheFileItWrote) {
+  std::string src = NewTempDir("tar");
+  WriteFile(src, "big.bin", Noise(300 << 10, 3));
+  std::string dir = NewTempDir("tar");
+  int n = 0;
+  for (size_t block : {size_t{4096}, size_t{1} << 20}) {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(absl::StrFormat("block %d threads %d", block, threads));
+      const std::string path = absl::StrCat(dir, "/", n++, ".tgz");
+      auto w =
+          TarGzWriter::Create(path, {.threads = threads, .block_bytes = block});
+      ASSERT_THAT(w.status(), IsOk());
+      ASSERT_THAT((*w)->AddMember("small.xml", "<Data>\n</Data>\n",
+                                  absl::FromUnixSeconds(1600000000)),
+                  IsOk());
+      ASSERT_THAT((*w)->AddFile(src + "/big.bin", "big.bin"), IsOk());
+      ASSERT_THAT((*w)->Commit(), IsOk());
+      absl::StatusOr<std::string> bytes = io::ReadFileToString(path);
+      ASSERT_THAT(bytes.status(), IsOk());
+      EXPECT_EQ((*w)->file_size(), bytes->size());
+      EXPECT_EQ((*w)->file_crc32(),
+                crc32(crc32(0L, Z_NULL, 0),
+                      reinterpret_cast<const Bytef*>(bytes->data()),
+                      static_cast<uInt>(bytes->size())));
+    }
+  }
+}
+
 TEST(TarGz, ThreadCountDoesNotChangeTheBytes) {
   std::string src = NewTempDir("tar");
   WriteFile(src, "a.bin", Noise(3 << 20, 5));

@@ -6,7 +6,10 @@ namespace concurrency::pipeline {
 
 bool MemoryBudget::TryTake(int64_t n) {
   absl::MutexLock l(&mu_);
-  if (n < 0 || used_ + n > limit_) return false;
+  if (n < 0 || used_ + n > limit_) {
+    wanted_ = true;
+    return false;
+  }
   used_ += n;
   high_water_ = std::max(high_water_, used_);
   return true;
@@ -18,7 +21,17 @@ void MemoryBudget::Give(int64_t n) {
   ++gives_;
   // Under the lock, so that SetOnGive(nullptr) returns only once no call to
   // the old waker can still come (its loop may be gone right after).
-  if (on_give_) on_give_();
+  if (wanted_ && on_give_) {
+    wanted_ = false;
+    on_give_();
+  }
+}
+
+bool MemoryBudget::HasRoom(int64_t n) {
+  absl::MutexLock l(&mu_);
+  if (used_ + n <= limit_) return true;
+  wanted_ = true;
+  return false;
 }
 
 void MemoryBudget::SetOnGive(std::function<void()> on_give) {

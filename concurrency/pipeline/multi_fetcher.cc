@@ -113,7 +113,7 @@ class Loop {
     if (budget_ == nullptr) return;
     for (const auto& [t, i] : index_of_) {
       if (!t->paused()) continue;
-      if (budget_->available() <= 0) return;
+      if (!budget_->HasRoom(1)) return;
       t->Resume();
     }
   }
@@ -164,8 +164,8 @@ class Loop {
 
   absl::Status StartWaiting() {
     while (!waiting_.empty() && in_flight_ < options_.max_in_flight) {
-      if (budget_ != nullptr && budget_->available() < kStartRoom &&
-          in_flight_ > 0) {
+      if (budget_ != nullptr && in_flight_ > 0 &&
+          !budget_->HasRoom(kStartRoom)) {
         break;  // the budget is full: no new transfer
       }
       size_t i = waiting_.front();

@@ -145,6 +145,29 @@ TEST(MultiFetcherTest, NothingToFetchReturnsAtOnce) {
   EXPECT_EQ(calls, 0);
 }
 
+// The waker runs on the first Give after someone found no room, and only
+// then: a fetcher woken for every page's memory did 20,000 needless wakeups.
+TEST(MemoryBudgetTest, GiveWakesTheWaiterOnlyAfterSomeoneFoundNoRoom) {
+  MemoryBudget budget(100);
+  int wakes = 0;
+  budget.SetOnGive([&wakes] { ++wakes; });
+  ASSERT_TRUE(budget.TryTake(60));
+  budget.Give(10);
+  EXPECT_EQ(wakes, 0);  // nobody waits
+  EXPECT_TRUE(budget.HasRoom(50));
+  EXPECT_FALSE(budget.TryTake(51));
+  EXPECT_EQ(budget.used(), 50);  // a refused TryTake takes nothing
+  budget.Give(10);
+  EXPECT_EQ(wakes, 1);
+  budget.Give(10);
+  EXPECT_EQ(wakes, 1);  // woken once per wait
+  EXPECT_FALSE(budget.HasRoom(71));
+  budget.Give(30);
+  EXPECT_EQ(wakes, 2);
+  EXPECT_EQ(budget.used(), 0);
+  budget.SetOnGive(nullptr);
+}
+
 // A hostile feed: page 2 never ends, page 3 announces 50 GB; the rest are
 // ordinary pages.
 TEST(MultiFetcherTest, AnEndlessBodyAndAHugeOneFailAtOnceNotRetried) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -17,7 +16,6 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "concurrency/blocking_queue.h"
-#include "concurrency/event.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/io/posix_error.h"
@@ -102,7 +100,7 @@ struct Converted {
 // left by an earlier run, or parked when the budget was full).
 using SlotPages = std::map<int, Converted>;
 
-// A full slot, on its way to the tar thread.
+// A full slot, on its way to a tar thread.
 struct SlotWork {
   int slot;
   SlotPages in_memory;
@@ -118,15 +116,6 @@ struct Written {
   std::unique_ptr<TarGzWriter> tar;  // committed; SyncLater() not yet called
 };
 
-// The converter -> tar thread hand-off: what the convert event announces,
-// and how many announced slots are not archived yet.
-struct Handoff {
-  absl::Mutex mu;
-  std::deque<SlotWork> slots ABSL_GUARDED_BY(mu);
-  int in_flight ABSL_GUARDED_BY(mu) = 0;
-  bool done ABSL_GUARDED_BY(mu) = false;
-};
-
 class Pipeline {
  public:
   Pipeline(const PipelineOptions& options, const DownloaderOptions& download,
@@ -137,18 +126,25 @@ class Pipeline {
         layout_(options.pages, options.batch, options.shard),
         state_(std::move(state)),
         queue_(kQueuePages),
+        slots_(static_cast<size_t>(std::max(1, options.tar_threads))),
         written_(kWrittenArchives) {}
 
   PipelineReport Run() {
     const absl::Time start = absl::Now();
     std::vector<int> to_fetch = Plan();
     std::thread convert_thread([this] { ConvertLoop(); });
-    std::thread tar_thread([this] { TarLoop(); });
+    ThreadPool tar_threads(std::max(1, options_.tar_threads), "tar");
+    for (int i = 0; i < std::max(1, options_.tar_threads); ++i) {
+      if (absl::Status s = tar_threads.Schedule([this] { TarLoop(); });
+          !s.ok()) {
+        Log(options_, s.ToString());
+      }
+    }
     std::thread record_thread([this] { RecordLoop(); });
     FetchAll(to_fetch);
     queue_.Close();  // no more pages: the converter drains, then ends
     convert_thread.join();
-    tar_thread.join();
+    tar_threads.Shutdown(/*wait=*/true);
     written_.Close();
     record_thread.join();
     ParkIncompleteSlots();
@@ -265,11 +261,7 @@ class Pipeline {
       const int k = layout_.SlotOf(r->page);
       if (--missing_[k] == 0) HandToTar(k);
     }
-    {
-      absl::MutexLock l(&handoff_.mu);
-      handoff_.done = true;
-    }
-    convert_event_.Set();
+    slots_.Close();  // the tar threads finish what is queued, then end
   }
 
   absl::StatusOr<std::string> ConvertToMemory(absl::string_view csv, int page) {
@@ -326,62 +318,27 @@ class Pipeline {
     }
   }
 
-  // The tutorial's handshake, with slack: announce a slot with the convert
-  // event and go on converting; wait for a tar event only while
-  // `tar_threads` slots are already being archived.
+  // A full slot goes to the tar threads through a queue of `tar_threads`
+  // places (the tutorial's convert event, with slack): the converter goes on
+  // converting, and waits only while that many slots already wait. The tar
+  // threads take slots straight from it (the tutorial's tar event is the
+  // place a slot leaves behind).
   void HandToTar(int slot) {
     SlotPages in_memory;
     if (auto it = waiting_.find(slot); it != waiting_.end()) {
       in_memory = std::move(it->second);
       waiting_.erase(it);
     }
-    while (true) {
-      {
-        absl::MutexLock l(&handoff_.mu);
-        if (handoff_.in_flight < std::max(1, options_.tar_threads)) {
-          handoff_.slots.push_back({slot, std::move(in_memory)});
-          ++handoff_.in_flight;
-          break;
-        }
-      }
-      tar_event_.Wait();
-      tar_event_.Clear();
-    }
-    convert_event_.Set();
+    (void)slots_.Push(SlotWork{slot, std::move(in_memory)});
   }
 
-  // The TarThread: waits for the convert event and archives each announced
-  // slot on one of `tar_threads` workers; each finished archive raises the
-  // tar event.
+  // Each of the `tar_threads` TarThreads: archives slots until the
+  // converter is done. They keep their compressors between archives (made
+  // per archive, zeroed anew each time, they were 2x the CPU).
   void TarLoop() {
-    ThreadPool workers(std::max(1, options_.tar_threads), "tar");
-    while (true) {
-      convert_event_.Wait();
-      convert_event_.Clear();
-      std::deque<SlotWork> slots;
-      bool done;
-      {
-        absl::MutexLock l(&handoff_.mu);
-        slots.swap(handoff_.slots);
-        done = handoff_.done;
-      }
-      for (SlotWork& work : slots) {
-        auto job = [this, work = std::make_shared<SlotWork>(std::move(work))] {
-          TarSlot(work->slot, std::move(work->in_memory));
-          {
-            absl::MutexLock l(&handoff_.mu);
-            --handoff_.in_flight;
-          }
-          tar_event_.Set();
-        };
-        if (absl::StatusOr<std::future<void>> f = workers.Submit(job);
-            !f.ok()) {
-          Log(options_, f.status().ToString());
-        }
-      }
-      if (done) break;
+    while (std::optional<SlotWork> work = slots_.Pop()) {
+      TarSlot(work->slot, std::move(work->in_memory));
     }
-    workers.Shutdown(/*wait=*/true);
   }
 
   // The archive, committed under its final name with its fsync left to the
@@ -390,9 +347,7 @@ class Pipeline {
   // move into the result; on failure they stay in `in_memory`.
   absl::StatusOr<Written> WriteArchive(int k, const Range& pages,
                                        SlotPages& in_memory) {
-    // One thread per archive: --tar_threads archives are written at once on
-    // long-lived threads, which keep their compressors between archives (a
-    // pool per archive made and zeroed new ones each time: 2x the CPU).
+    // One thread per archive: --tar_threads archives are written at once.
     absl::StatusOr<std::unique_ptr<TarGzWriter>> tar =
         TarGzWriter::Create(Path(options_, ArchiveFileName(k)),
                             {.level = options_.gzip_level,
@@ -532,10 +487,8 @@ class Pipeline {
   std::map<int, int> missing_;  // slot -> pages not converted; converter's
   std::map<int, SlotPages> waiting_;  // slot -> its pages in memory; ditto
   BlockingQueue<PageResult> queue_;
+  BlockingQueue<SlotWork> slots_;  // full slots, converter -> tar threads
   BlockingQueue<Written> written_;
-  Event convert_event_;
-  Event tar_event_;
-  Handoff handoff_;
   absl::Mutex mu_;
   PipelineReport report_ ABSL_GUARDED_BY(mu_);
 };

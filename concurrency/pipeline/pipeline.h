@@ -7,8 +7,8 @@
 //
 // RunPipeline is lesson 3, the main job:
 //
-//   fetch thread --BlockingQueue--> convert thread --events--> tar thread
-//                                                     --> manifest recorder
+//   fetch thread --BlockingQueue--> convert thread --BlockingQueue-->
+//       tar threads --BlockingQueue--> manifest recorder
 //
 // The fetch thread keeps up to `max_in_flight` downloads open at once with
 // libcurl's multi interface (multi_fetcher.h) and pushes each page's result
@@ -16,13 +16,14 @@
 // sentinel, tells the converter that no more pages come. The converter
 // converts each page to XML in memory, where it waits for the rest of its
 // slot (layout.h: slot k is pages (k-1)*batch+1 ... k*batch); as soon as
-// every page of a slot is converted it hands the slot to the tar thread, as
-// the tutorial does: it sets the convert event, and waits for a tar event
-// only while `tar_threads` slots are being archived. The tar thread writes
-// slot k's archive data<k>.tgz from memory on `tar_threads` workers; the
-// recorder then adds the archives to the manifest (one atomic rewrite for
-// all archives finished since the last), and only after that lets their
-// pages' memory go. The main job writes no data<page>.xml on its way.
+// every page of a slot is converted it hands the slot to the tar threads
+// through a queue of `tar_threads` places, and waits only while that many
+// slots already wait (the tutorial's convert and tar events, with slack).
+// Each of the `tar_threads` tar threads writes a slot's archive data<k>.tgz
+// from memory; the recorder then makes the archives durable and adds them to
+// the journal, all archives finished since its last round at once, and only
+// after that lets their pages' memory go. The main job writes no
+// data<page>.xml on its way.
 //
 // Memory. Every byte of page data in memory, from the socket to the
 // converter, is taken from one MemoryBudget of `max_memory` bytes: no

@@ -15,6 +15,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "concurrency/blocking_queue.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
@@ -307,6 +309,7 @@ class Pipeline {
   // (a partner failed, or the run was stopped) are parked as data<page>.xml,
   // so a rerun archives them without fetching them again.
   void ParkIncompleteSlots() {
+    if (waiting_.empty()) return;  // nothing parked: no directory fsync
     for (auto& [k, pages] : waiting_) {
       for (auto& [page, c] : pages) {
         if (absl::Status s = Park(page, c.xml); !s.ok()) Fail(page, s);
@@ -405,14 +408,22 @@ class Pipeline {
     }
   }
 
-  // The recorder: adds every archive written since its last round to the
-  // manifest in one atomic rewrite, then (and only then) removes their XML
-  // files.
+  // The recorder: gathers the archives written during a short window
+  // (`group_commit_window`, or until kWrittenArchives wait) and records them
+  // together (Record), then
+  // (and only then) lets their pages go. Without the window the groups were
+  // of about two archives at --batch=2, and their directory and journal
+  // fsyncs were a quarter of the run's system CPU. The window ends at once
+  // when the tar threads are done, so a run never waits for it at the end.
   void RecordLoop() {
     while (std::optional<Written> w = written_.Pop()) {
       std::vector<Written> batch;
       batch.push_back(*std::move(w));
-      while (std::optional<Written> more = written_.TryPop()) {
+      const absl::Time window_end = absl::Now() + options_.group_commit_window;
+      while (batch.size() < kWrittenArchives) {
+        absl::StatusOr<Written> more = written_.PopFor(
+            std::max(absl::ZeroDuration(), window_end - absl::Now()));
+        if (!more.ok()) break;  // the window is over, or the queue closed
         batch.push_back(*std::move(more));
       }
       Record(batch);

@@ -102,6 +102,12 @@ struct PipelineOptions {
   bool fsync_xml = true;
   // Archives written at once.
   int tar_threads = 2;
+  // How long the recorder gathers written archives into one group commit
+  // (one directory fsync and one journal append for them all): an archive is
+  // in the journal, and its pages' memory free, at most this much later.
+  // Zero: each round records what has arrived. The window ends when the last
+  // archive is written, so a run never waits for it.
+  absl::Duration group_commit_window = absl::Milliseconds(20);
   // Bytes of page data held at once: bodies in flight, pages waiting to be
   // converted, and converted pages waiting for their slot's archive
   // (memory_budget.h). Must hold one page of

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "concurrency/pipeline/check.h"
 #include "concurrency/pipeline/pipeline.h"
 #include "concurrency/pipeline/pipeline_cli.h"
@@ -34,6 +35,10 @@
 ABSL_FLAG(int, max_in_flight, 64, "Downloads open at once.");
 ABSL_FLAG(int, max_per_host, 64, "Connections open at once to one host.");
 ABSL_FLAG(int, tar_threads, 2, "Archives written at once.");
+ABSL_FLAG(absl::Duration, group_commit_window, absl::Milliseconds(20),
+          "How long written archives are gathered into one group commit (one "
+          "directory fsync and one journal append for them all); longer "
+          "suits a file system where fsync is slow (NFS).");
 ABSL_FLAG(int, gzip_level, 6,
           "gzip level of the archives: libdeflate's 0 (stored) to 12 "
           "(smallest); 6 is gzip's default.");
@@ -202,6 +207,7 @@ int main(int argc, char** argv) {
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.max_per_host = absl::GetFlag(FLAGS_max_per_host);
   options.tar_threads = absl::GetFlag(FLAGS_tar_threads);
+  options.group_commit_window = absl::GetFlag(FLAGS_group_commit_window);
   options.gzip_level = absl::GetFlag(FLAGS_gzip_level);
   options.fsync_xml = absl::GetFlag(FLAGS_fsync_xml);
   pipeline::PipelineCounters counters;

@@ -510,6 +510,9 @@ bool RunAndKill(const std::string& dir, int pages, absl::string_view step,
     auto server = Feed(pages);
     if (!server.ok()) return 1;
     PipelineOptions p = Pipe((*server)->base_url(), dir, pages);
+    // Archives recorded as they come, so that a run has several journal
+    // appends to be killed after.
+    p.group_commit_window = absl::ZeroDuration();
     std::atomic<int> seen{0};
     p.on_step = [&](absl::string_view s) {
       if ((step.empty() || s == step) && ++seen == nth) raise(SIGKILL);
@@ -531,6 +534,26 @@ bool RunAndKill(const std::string& dir, int pages, absl::string_view step,
 // the job.
 void Rerun(const std::string& dir, int pages) {
   EXPECT_FALSE(RunAndKill(dir, pages, "never", 1));
+}
+
+// Archives written within the group commit window share one journal
+// append; the last group is recorded when the last archive is written, not
+// when the window ends.
+TEST(Pipeline, ArchivesWrittenTogetherShareOneJournalAppend) {
+  auto server = Feed(9);
+  ASSERT_THAT(server, IsOk());
+  std::string dir = NewTempDir("group");
+  PipelineOptions p = Pipe((*server)->base_url(), dir, 9);
+  p.group_commit_window = absl::Hours(1);
+  std::atomic<int> appends{0};
+  p.on_step = [&](absl::string_view s) {
+    if (s == "manifest_written") ++appends;
+  };
+  absl::StatusOr<PipelineReport> r = RunPipeline(p, Fast());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(appends.load(), 1);
+  ExpectFinished(dir, 9, 2);
 }
 
 TEST(Pipeline, KilledAtEachDurableStepThenRerunFinishes) {

@@ -1,9 +1,11 @@
 #include "camera/capturer.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -18,17 +20,24 @@ Capturer::Capturer(std::unique_ptr<FrameSource> source, CaptureOptions options,
       options_(std::move(options)),
       hub_(hub),
       on_publish_(std::move(on_publish)),
-      gate_(options_.fps, options_.desired_fps, options_.drop_same_frames) {}
+      gate_(options_.fps, options_.desired_fps, options_.drop_same_frames),
+      jobs_(static_cast<size_t>(std::max(1, options_.encoders))) {}
 
 Capturer::~Capturer() { Stop(); }
 
 void Capturer::Start() {
+  for (int i = 0; i < std::max(1, options_.encoders); ++i) {
+    encoder_threads_.emplace_back([this] { EncodeLoop(); });
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Capturer::Stop() {
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (thread_.joinable()) thread_.join();
+  jobs_.Close();  // the encoders finish what waits, then end
+  for (std::thread& t : encoder_threads_) t.join();
+  encoder_threads_.clear();
 }
 
 CaptureState Capturer::State() const {
@@ -45,6 +54,10 @@ CaptureState Capturer::State() const {
   s.frames_read = frames_read_.load();
   s.skipped_for_desired_fps = gate_.skipped_for_desired_fps();
   s.dropped_same = gate_.dropped_same();
+  s.encoders = std::max(1, options_.encoders);
+  s.skipped_busy = skipped_busy_.load();
+  s.skipped_late = skipped_late_.load();
+  s.encode_failures = encode_failures_.load();
   return s;
 }
 
@@ -57,43 +70,75 @@ bool Capturer::CaptureOne(int64_t* number, Grabber::Call call) {
   }
   frames_read_.fetch_add(1);
   if (gate_.Skip(*frame)) return true;
-  std::shared_ptr<Frame> f = Encode(*frame, number);
-  {
-    absl::MutexLock l(&mu_);
-    width_ = frame->cols;
-    height_ = frame->rows;
-    // After a pause (no viewers, no signal) the rate starts afresh, from
-    // this frame.
-    if (!capture_rate_.started() ||
-        f->captured - last_capture_ > absl::Seconds(1)) {
-      capture_rate_.Start(f->captured, captured_.load() + 1);
-    } else {
-      capture_rate_.Sample(f->captured, captured_.load() + 1);
-    }
-    last_capture_ = f->captured;
-    if (!online_) {  // back before the frame goes out
-      online_ = true;
-      ++recoveries_;
-    }
+  const absl::Time captured = absl::Now();
+  RecordCapture(*frame, captured);
+  if (!jobs_.TryPush(EncodeJob{*frame, ++*number, captured}).ok()) {
+    skipped_busy_.fetch_add(1);
   }
-  Publish(std::move(f));
   captured_.fetch_add(1);
   return true;
 }
 
-std::shared_ptr<Frame> Capturer::Encode(const cv::Mat& picture,
-                                        int64_t* number) const {
+void Capturer::RecordCapture(const cv::Mat& picture, absl::Time captured) {
+  absl::MutexLock l(&mu_);
+  width_ = picture.cols;
+  height_ = picture.rows;
+  // After a pause (no viewers, no signal) the rate starts afresh, from this
+  // frame.
+  if (!capture_rate_.started() || captured - last_capture_ > absl::Seconds(1)) {
+    capture_rate_.Start(captured, captured_.load() + 1);
+  } else {
+    capture_rate_.Sample(captured, captured_.load() + 1);
+  }
+  last_capture_ = captured;
+  if (!online_) {  // back before the frame goes out
+    online_ = true;
+    ++recoveries_;
+  }
+}
+
+void Capturer::EncodeLoop() {
+  while (std::optional<EncodeJob> job = jobs_.Pop()) {
+    std::shared_ptr<Frame> f = Encode(job->picture, job->number, job->captured);
+    job->picture.release();  // the source may draw into it again
+    if (f != nullptr) Publish(std::move(f));
+  }
+}
+
+// JPEG takes 8-bit pictures of 1, 3 or 4 channels; anything else (a broken
+// source, a driver's odd format) is refused here rather than thrown at by
+// OpenCV, and the stream goes on with the next frame.
+std::shared_ptr<Frame> Capturer::Encode(const cv::Mat& picture, int64_t number,
+                                        absl::Time captured) {
   std::vector<uchar> jpeg;
-  cv::imencode(".jpg", picture, jpeg,
-               {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
+  const bool encodable = !picture.empty() && picture.dims == 2 &&
+                         picture.depth() == CV_8U &&
+                         (picture.channels() == 1 || picture.channels() == 3 ||
+                          picture.channels() == 4);
+  if (!encodable ||
+      !cv::imencode(".jpg", picture, jpeg,
+                    {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality})) {
+    encode_failures_.fetch_add(1);
+    absl::MutexLock l(&mu_);
+    last_error_ = absl::StrFormat(
+        "frame %d (%dx%d, type %d) could not be encoded as JPEG", number,
+        picture.cols, picture.rows, picture.type());
+    return nullptr;
+  }
   auto f = std::make_shared<Frame>();
-  f->number = ++*number;
-  f->captured = absl::Now();
+  f->number = number;
+  f->captured = captured;
   f->jpeg.assign(jpeg.begin(), jpeg.end());
   return f;
 }
 
 void Capturer::Publish(std::shared_ptr<Frame> frame) {
+  absl::MutexLock l(&publish_mu_);
+  if (frame->number <= last_published_) {
+    skipped_late_.fetch_add(1);
+    return;
+  }
+  last_published_ = frame->number;
   const absl::Time captured = frame->captured;
   hub_.Publish(std::move(frame));
   if (on_publish_) on_publish_(captured);
@@ -144,7 +189,9 @@ void Capturer::PublishNoSignal(int64_t* number) {
   cv::putText(frame, reason.substr(0, 60), {8, height - 12},
               cv::FONT_HERSHEY_SIMPLEX, scale / 3, cv::Scalar(230, 230, 230),
               1);
-  Publish(Encode(frame, number));
+  if (std::shared_ptr<Frame> f = Encode(frame, ++*number, absl::Now())) {
+    Publish(std::move(f));
+  }
 }
 
 // Streams stay open: they get a NO SIGNAL frame about once a second while

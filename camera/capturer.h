@@ -1,8 +1,17 @@
 // Capturer: the capture side of the streamer. One thread reads the
 // FrameSource at `fps` (through a Grabber, so that a capture that hangs is
-// waited out), lets a FrameGate drop frames (desired fps, same frames),
-// encodes each kept frame to JPEG once, and publishes it to a FrameHub. It
-// captures only while the hub has subscribers.
+// waited out) and lets a FrameGate drop frames (desired fps, same frames);
+// `encoders` threads encode each kept frame to JPEG once, and the frames are
+// published to a FrameHub in capture order. It captures only while the hub
+// has subscribers.
+//
+// Encoders (ustreamer's --workers): a kept frame goes to a free encoder, and
+// waits for one while all are busy, up to `encoders` frames; past that the
+// frame is dropped (`skipped_busy`), as a camera's driver drops what nobody
+// reads, rather than letting delay build up. Encoders finish out of order;
+// a frame finished after a newer one was published is late and is dropped
+// (`skipped_late`), so clients see frame numbers only increase. A frame that
+// cannot be encoded is counted (`encode_failures`) and the stream goes on.
 //
 // A lost source is not a dead stream: when a capture fails, or gives no
 // frame within `device_timeout`, the Capturer publishes a NO SIGNAL frame
@@ -16,9 +25,10 @@
 //   capturer.Stop();  // or let the destructor do it
 //
 // Thread-safety: `State()` and `frames_captured()` from any thread; Start
-// and Stop from the owner's. `on_publish` is called on the capture thread,
-// after each frame (captured or NO SIGNAL) is in the hub. Stop waits for a
-// capture call in flight (grabber.h).
+// and Stop from the owner's. `on_publish` is called after each frame
+// (captured or NO SIGNAL) is in the hub, on the thread that published it (an
+// encoder's or the capture thread), one call at a time. Stop waits for a
+// capture call in flight (grabber.h) and for the encoders.
 #ifndef CAMERA_CAPTURER_H_
 #define CAMERA_CAPTURER_H_
 
@@ -28,6 +38,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -38,6 +49,7 @@
 #include "camera/frame_source.h"
 #include "camera/grabber.h"
 #include "camera/rate_window.h"
+#include "concurrency/blocking_queue.h"
 #include "opencv2/core.hpp"
 
 namespace camera {
@@ -54,6 +66,8 @@ struct CaptureOptions {
   // A capture that gives no frame for this long counts as a lost source
   // (ustreamer's --device-timeout).
   absl::Duration device_timeout = absl::Seconds(1);
+  // Threads encoding JPEGs at once (at least 1).
+  int encoders = 1;
 };
 
 // What the capture side reports (/stats, /state).
@@ -69,6 +83,10 @@ struct CaptureState {
   int64_t frames_read = 0;
   int64_t skipped_for_desired_fps = 0;
   int64_t dropped_same = 0;
+  int encoders = 1;
+  int64_t skipped_busy = 0;     // every encoder busy, and as many waiting
+  int64_t skipped_late = 0;     // encoded after a newer frame went out
+  int64_t encode_failures = 0;  // frames the JPEG encoder refused
 };
 
 class Capturer {
@@ -92,16 +110,29 @@ class Capturer {
   static constexpr absl::Duration kMaxReopenDelay = absl::Seconds(5);
 
   void Loop();
-  // Publishes one captured frame, encoded; false if the source failed or
-  // gave nothing within device_timeout.
+  // A kept frame on its way to an encoder.
+  struct EncodeJob {
+    cv::Mat picture;
+    int64_t number;
+    absl::Time captured;
+  };
+
+  // Captures one frame and hands it to the encoders; false if the source
+  // failed or gave nothing within device_timeout.
   bool CaptureOne(int64_t* number, Grabber::Call call = Grabber::Call::kNext)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Each encoder thread: encodes and publishes jobs until Stop().
+  void EncodeLoop();
+  void RecordCapture(const cv::Mat& picture, absl::Time captured)
       ABSL_LOCKS_EXCLUDED(mu_);
   // After a failed capture: NO SIGNAL frames and reopening, until a frame.
   void RecoverSource(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
   void PublishNoSignal(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
-  // `picture` as a JPEG frame numbered ++*number, captured now.
-  std::shared_ptr<Frame> Encode(const cv::Mat& picture, int64_t* number) const;
-  void Publish(std::shared_ptr<Frame> frame);
+  // `picture` as a JPEG frame; null (counted) if it cannot be encoded.
+  std::shared_ptr<Frame> Encode(const cv::Mat& picture, int64_t number,
+                                absl::Time captured);
+  // Publishes `frame` unless a newer one is out already (then it is late).
+  void Publish(std::shared_ptr<Frame> frame) ABSL_LOCKS_EXCLUDED(publish_mu_);
 
   std::unique_ptr<FrameSource> source_;
   const std::string source_name_;  // source_->Describe()
@@ -113,6 +144,15 @@ class Capturer {
   absl::Notification stopping_;
   std::atomic<int64_t> captured_{0};
   std::atomic<int64_t> frames_read_{0};
+  std::atomic<int64_t> skipped_busy_{0};
+  std::atomic<int64_t> skipped_late_{0};
+  std::atomic<int64_t> encode_failures_{0};
+
+  // Kept frames waiting for an encoder: at most `encoders` of them.
+  concurrency::BlockingQueue<EncodeJob> jobs_;
+  std::vector<std::thread> encoder_threads_;
+  absl::Mutex publish_mu_;  // publishing in order, and on_publish
+  int64_t last_published_ ABSL_GUARDED_BY(publish_mu_) = 0;
 
   mutable absl::Mutex mu_;
   RateWindow capture_rate_ ABSL_GUARDED_BY(mu_);

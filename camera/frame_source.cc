@@ -34,14 +34,7 @@ class TestPatternSource : public FrameSource {
 
   absl::StatusOr<cv::Mat> Next() override {
     ++k_;
-    // Drawn into the previous frame's pixels when nobody holds that frame
-    // any more (the capture loop encodes a frame and lets it go): a fresh
-    // 900 KB buffer per frame cost a quarter of the streamer's CPU at 1,000
-    // clients, in page faults and the planes' merge. A frame still held
-    // elsewhere is left alone: callers keep value semantics.
-    if (frame_.empty() || frame_.u == nullptr || frame_.u->refcount > 1) {
-      frame_ = cv::Mat(height_, width_, CV_8UC3);  // create() would reuse it
-    }
+    cv::Mat& pixels = FreeBuffer();
     // Each channel is a ramp: B along x, G along y, R along x + y.
     for (int x = 0; x < width_; ++x) {
       ramp_b_[x] = static_cast<uint8_t>((x + 4 * k_) & 255);
@@ -50,7 +43,7 @@ class TestPatternSource : public FrameSource {
       ramp_r_[i] = static_cast<uint8_t>((i / 2 + 3 * k_) & 255);
     }
     for (int y = 0; y < height_; ++y) {
-      uint8_t* px = frame_.ptr<uint8_t>(y);
+      uint8_t* px = pixels.ptr<uint8_t>(y);
       const uint8_t g = static_cast<uint8_t>((y + 2 * k_) & 255);
       const uint8_t* r = ramp_r_.data() + y;
       for (int x = 0; x < width_; ++x, px += 3) {
@@ -59,7 +52,7 @@ class TestPatternSource : public FrameSource {
         px[2] = r[x];
       }
     }
-    cv::Mat frame = frame_;
+    cv::Mat frame = pixels;
     for (int b = 0; b < kBits; ++b) {
       const bool on = (static_cast<uint64_t>(k_) >> b) & 1;
       cv::rectangle(frame, cv::Rect(b * kBlock, 0, kBlock, kBlock),
@@ -78,9 +71,25 @@ class TestPatternSource : public FrameSource {
   std::string Describe() const override { return "test pattern"; }
 
  private:
+  // Frames are drawn into the pixels of an earlier frame that nobody holds
+  // any more (encoders let theirs go once encoded): a fresh 900 KB buffer
+  // per frame cost a quarter of the streamer's CPU at 1,000 clients, in page
+  // faults and the planes' merge. A frame still held elsewhere is left
+  // alone: callers keep value semantics. A few buffers cover the frames
+  // that wait for, or are in, the encoders.
+  cv::Mat& FreeBuffer() {
+    constexpr size_t kBuffers = 12;
+    for (cv::Mat& m : buffers_) {
+      if (m.u != nullptr && m.u->refcount == 1) return m;
+    }
+    if (buffers_.size() == kBuffers) buffers_.erase(buffers_.begin());
+    buffers_.emplace_back(height_, width_, CV_8UC3);
+    return buffers_.back();
+  }
+
   int width_, height_;
   int64_t k_ = 0;
-  cv::Mat frame_;
+  std::vector<cv::Mat> buffers_;
   std::vector<uint8_t> ramp_b_, ramp_r_;
 };
 

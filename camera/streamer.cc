@@ -49,7 +49,8 @@ CaptureOptions CaptureOptionsOf(const StreamerOptions& o) {
           .jpeg_quality = o.jpeg_quality,
           .desired_fps = o.desired_fps,
           .drop_same_frames = o.drop_same_frames,
-          .device_timeout = o.device_timeout};
+          .device_timeout = o.device_timeout,
+          .encoders = o.encoders};
 }
 
 http::HttpResponse Unauthorized() {
@@ -344,12 +345,15 @@ std::string Streamer::StatsJson() const {
       "\"desired_fps\": %g, \"capture_fps\": %.1f, \"sent_fps\": %.1f, "
       "\"frames_captured\": %d, \"frames_read\": %d, "
       "\"skipped_for_desired_fps\": %d, \"dropped_same_frames\": %d, "
+      "\"encoders\": %d, \"skipped_encoders_busy\": %d, "
+      "\"skipped_late\": %d, \"encode_failures\": %d, "
       "\"clients\": %d, \"max_clients\": %d, "
       "\"last_error\": %s, \"streams\": [%s]}\n",
       JsonString(cap.source), cap.online ? "true" : "false",
       JsonString(cap.online ? "" : cap.last_error), cap.recoveries, cap.width,
       cap.height, options_.fps, cap.capture_fps, sent_fps, cap.frames_captured,
       cap.frames_read, cap.skipped_for_desired_fps, cap.dropped_same,
+      cap.encoders, cap.skipped_busy, cap.skipped_late, cap.encode_failures,
       clients_.size(), options_.max_clients, JsonString(cap.last_error),
       absl::StrJoin(streams, ", "));
 }

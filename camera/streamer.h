@@ -94,6 +94,8 @@ struct StreamerOptions {
   // A capture that gives no frame for this long counts as a lost source
   // (ustreamer's --device-timeout): NO SIGNAL frames, then reopening.
   absl::Duration device_timeout = absl::Seconds(1);
+  // Threads encoding JPEGs (ustreamer's --workers); capturer.h.
+  int encoders = 1;
 };
 
 class Streamer {

@@ -5,7 +5,9 @@
 //   pattern bazel run //camera:streamer -- --source=file:clip.avi --port=8080
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -55,6 +57,9 @@ ABSL_FLAG(absl::Duration, device_timeout, absl::Seconds(1),
           "A capture that gives no frame for this long counts as a lost "
           "source: NO SIGNAL frames, then reopening (as ustreamer's "
           "--device-timeout).");
+ABSL_FLAG(int, encoders, static_cast<int>(std::thread::hardware_concurrency()),
+          "Threads encoding JPEGs at once (as ustreamer's --workers); frames "
+          "still go out in capture order. Default: the number of cores.");
 ABSL_FLAG(std::string, allow_origin, "",
           "Access-Control-Allow-Origin for every response (CORS), e.g. "
           "https://dashboard.example or *.");
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
   options.desired_fps = absl::GetFlag(FLAGS_desired_fps);
   options.drop_same_frames = absl::GetFlag(FLAGS_drop_same_frames);
   options.device_timeout = absl::GetFlag(FLAGS_device_timeout);
+  options.encoders = std::max(1, absl::GetFlag(FLAGS_encoders));
   absl::StatusOr<concurrency::http::Credentials> credentials =
       concurrency::http::LoadCredentials(
           absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_password),

@@ -49,6 +49,7 @@ std::unique_ptr<Streamer> StartStreamer(
   o.header_timeout = absl::Milliseconds(300);
   o.send_timeout = send_timeout;
   o.serving = serving;
+  o.encoders = 2;  // the binary's default on two cores
   o.user = user;
   o.password = "s3cret";
   o.allow_origin = allow_origin;
@@ -442,6 +443,7 @@ std::unique_ptr<Streamer> StartPatientStreamer(Serving serving) {
   StreamerOptions o;
   o.port = 0;
   o.serving = serving;
+  o.encoders = 2;  // the binary's default on two cores
   o.header_timeout = absl::Hours(1);
   absl::StatusOr<std::unique_ptr<Streamer>> s =
       Streamer::Start(*std::move(src), o);
@@ -562,6 +564,7 @@ TEST_P(StreamerTest, ALostSourceShowsNoSignalThenRecoversOnTheSameStream) {
   StreamerOptions o;
   o.port = 0;
   o.serving = GetParam();
+  o.encoders = 2;
   auto s = Streamer::Start(std::make_unique<FlakySource>(failing), o);
   ASSERT_THAT(s.status(), IsOk());
   ExpectNoSignalThenRecovery((*s)->port(),
@@ -619,6 +622,7 @@ TEST_P(StreamerTest, ACaptureThatHangsForDeviceTimeoutIsALostSource) {
   StreamerOptions o;
   o.port = 0;
   o.serving = GetParam();
+  o.encoders = 2;
   o.device_timeout = absl::Milliseconds(200);
   auto s = Streamer::Start(std::make_unique<HangingSource>(control), o);
   ASSERT_THAT(s.status(), IsOk());
@@ -678,6 +682,7 @@ TEST_P(StreamerTest, DesiredFpsAndSameFramesSaveWorkAndStatsCountIt) {
   StreamerOptions o;
   o.port = 0;
   o.serving = GetParam();
+  o.encoders = 2;
   o.fps = 30;
   o.desired_fps = 15;
   o.drop_same_frames = 5;
@@ -695,6 +700,7 @@ TEST_P(StreamerTest, DesiredFpsAndSameFramesSaveWorkAndStatsCountIt) {
   EXPECT_THAT(stats, ::testing::ContainsRegex(
                          "\"skipped_for_desired_fps\": ([2-9][0-9]|1[2-9])"));
   EXPECT_THAT(stats, ::testing::ContainsRegex("\"frames_read\": [2-9][0-9]"));
+  EXPECT_THAT(stats, HasSubstr("\"encoders\": 2,"));
 }
 
 TEST_P(StreamerTest, StopEndsStreamsAndJoins) {

@@ -1,0 +1,168 @@
+#include "camera/capturer.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "camera/frame_hub.h"
+#include "camera/frame_source.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "opencv2/imgcodecs.hpp"
+#include "tools/testing/status_matchers.h"
+
+namespace camera {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing_util::IsOk;
+
+std::unique_ptr<FrameSource> TestPattern() {
+  absl::StatusOr<std::unique_ptr<FrameSource>> source =
+      MakeFrameSource("test", {.width = 320, .height = 240, .fps = 200});
+  EXPECT_THAT(source.status(), IsOk());
+  return *std::move(source);
+}
+
+// The test pattern, except that read number `bad` gives a picture no JPEG
+// encoder takes (16 bits a channel).
+class OneBadFrame : public FrameSource {
+ public:
+  explicit OneBadFrame(int bad) : inner_(TestPattern()), bad_(bad) {}
+  absl::StatusOr<cv::Mat> Next() override {
+    absl::StatusOr<cv::Mat> frame = inner_->Next();
+    if (++reads_ == bad_) return cv::Mat(240, 320, CV_16UC3, cv::Scalar(1));
+    return frame;
+  }
+  std::string Describe() const override { return "one bad frame"; }
+
+ private:
+  std::unique_ptr<FrameSource> inner_;
+  const int bad_;
+  int reads_ = 0;
+};
+
+// The test pattern, with every other picture made slow to encode: a large
+// one of noise with the pattern in its top-left corner (where its frame
+// number is). Encoders working side by side then finish out of order.
+class SlowAndFastFrames : public FrameSource {
+ public:
+  SlowAndFastFrames() : inner_(TestPattern()) {}
+  absl::StatusOr<cv::Mat> Next() override {
+    absl::StatusOr<cv::Mat> frame = inner_->Next();
+    if (!frame.ok() || ++reads_ % 2 == 0) return frame;
+    cv::Mat slow(720, 1280, CV_8UC3);
+    cv::randu(slow, cv::Scalar::all(0), cv::Scalar::all(256));
+    frame->copyTo(slow(cv::Rect(0, 0, frame->cols, frame->rows)));
+    return slow;
+  }
+  std::string Describe() const override { return "slow and fast frames"; }
+
+ private:
+  std::unique_ptr<FrameSource> inner_;
+  int reads_ = 0;
+};
+
+// What the hub received, in publishing order.
+class Published {
+ public:
+  explicit Published(FrameHub& hub) : hub_(hub) {}
+  Capturer::OnPublish Recorder() {
+    return [this](absl::Time) {
+      std::shared_ptr<const Frame> f = hub_.Latest();
+      absl::MutexLock l(&mu_);
+      frames_.push_back(f);
+    };
+  }
+  std::vector<std::shared_ptr<const Frame>> frames() const {
+    absl::MutexLock l(&mu_);
+    return frames_;
+  }
+
+ private:
+  FrameHub& hub_;
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<const Frame>> frames_ ABSL_GUARDED_BY(mu_);
+};
+
+// Waits, as a client does, until a frame numbered past `number` is out.
+bool WaitForFramePast(FrameHub& hub, int64_t number) {
+  int64_t last = 0;
+  while (last <= number) {
+    std::shared_ptr<const Frame> f = hub.WaitNewer(last, absl::Seconds(20));
+    if (f == nullptr) return false;
+    last = f->number;
+  }
+  return true;
+}
+
+class CapturerTest : public ::testing::TestWithParam<int> {};
+
+INSTANTIATE_TEST_SUITE_P(Encoders, CapturerTest, ::testing::Values(1, 2, 4),
+                         [](const auto& info) {
+                           return absl::StrCat(info.param, "Encoders");
+                         });
+
+// Frames go out in capture order, whatever order the encoders finish in, and
+// each carries the picture its number says: the test pattern draws its own
+// read count into the picture, and with nothing gated the capturer numbers
+// every read, so the two agree.
+TEST_P(CapturerTest, FramesGoOutInCaptureOrderEachWithItsOwnPicture) {
+  FrameHub hub;
+  Published published(hub);
+  Capturer capturer(std::make_unique<SlowAndFastFrames>(),
+                    {.fps = 200, .encoders = GetParam()}, hub,
+                    published.Recorder());
+  hub.AddSubscriber();
+  capturer.Start();
+  ASSERT_TRUE(WaitForFramePast(hub, 60));
+  capturer.Stop();
+  const std::vector<std::shared_ptr<const Frame>> frames = published.frames();
+  ASSERT_GE(frames.size(), 2u);
+  int64_t previous = 0;
+  for (const std::shared_ptr<const Frame>& f : frames) {
+    EXPECT_GT(f->number, previous);
+    previous = f->number;
+    cv::Mat picture = cv::imdecode(
+        cv::Mat(1, static_cast<int>(f->jpeg.size()), CV_8UC1,
+                const_cast<char*>(f->jpeg.data())),
+        cv::IMREAD_COLOR);
+    ASSERT_FALSE(picture.empty()) << f->number;
+    EXPECT_EQ(ReadFrameNumber(picture), f->number);
+  }
+  const CaptureState state = capturer.State();
+  EXPECT_EQ(state.encoders, GetParam());
+  EXPECT_EQ(state.encode_failures, 0);
+  if (GetParam() == 1) {
+    EXPECT_EQ(state.skipped_late, 0);  // no encoder to pass another
+  }
+  // Every captured frame is published, or dropped and counted.
+  EXPECT_EQ(static_cast<int64_t>(frames.size()) + state.skipped_busy +
+                state.skipped_late,
+            state.frames_captured);
+}
+
+TEST_P(CapturerTest, AFrameThatCannotBeEncodedIsCountedAndTheStreamGoesOn) {
+  FrameHub hub;
+  Published published(hub);
+  Capturer capturer(std::make_unique<OneBadFrame>(5),
+                    {.fps = 200, .encoders = GetParam()}, hub,
+                    published.Recorder());
+  hub.AddSubscriber();
+  capturer.Start();
+  ASSERT_TRUE(WaitForFramePast(hub, 20));
+  capturer.Stop();
+  const CaptureState state = capturer.State();
+  EXPECT_EQ(state.encode_failures, 1);
+  EXPECT_THAT(state.last_error, HasSubstr("frame 5 (320x240"));
+  for (const std::shared_ptr<const Frame>& f : published.frames()) {
+    EXPECT_NE(f->number, 5);
+  }
+}
+
+}  // namespace
+}  // namespace camera

@@ -5,8 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "camera/jpeg_check.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -16,6 +18,7 @@ Capturer::Capturer(std::unique_ptr<FrameSource> source, CaptureOptions options,
                    FrameHub& hub, OnPublish on_publish)
     : source_(std::move(source)),
       source_name_(source_->Describe()),
+      passthrough_(source_->format() == FrameFormat::kJpeg),
       grabber_(*source_),
       options_(std::move(options)),
       hub_(hub),
@@ -55,6 +58,8 @@ CaptureState Capturer::State() const {
   s.skipped_for_desired_fps = gate_.skipped_for_desired_fps();
   s.dropped_same = gate_.dropped_same();
   s.encoders = std::max(1, options_.encoders);
+  s.passthrough = passthrough_;
+  s.skipped_corrupt = skipped_corrupt_.load();
   s.skipped_busy = skipped_busy_.load();
   s.skipped_late = skipped_late_.load();
   s.encode_failures = encode_failures_.load();
@@ -70,8 +75,12 @@ bool Capturer::CaptureOne(int64_t* number, Grabber::Call call) {
   }
   frames_read_.fetch_add(1);
   if (gate_.Skip(*frame)) return true;
+  if (passthrough_) {
+    PassThrough(*frame, number);
+    return true;
+  }
   const absl::Time captured = absl::Now();
-  RecordCapture(*frame, captured);
+  RecordCapture(frame->cols, frame->rows, captured);
   if (!jobs_.TryPush(EncodeJob{*frame, ++*number, captured}).ok()) {
     skipped_busy_.fetch_add(1);
   }
@@ -79,10 +88,33 @@ bool Capturer::CaptureOne(int64_t* number, Grabber::Call call) {
   return true;
 }
 
-void Capturer::RecordCapture(const cv::Mat& picture, absl::Time captured) {
+void Capturer::PassThrough(const cv::Mat& jpeg, int64_t* number) {
+  const absl::string_view bytes =
+      jpeg.type() == CV_8UC1 && jpeg.isContinuous()
+          ? absl::string_view(reinterpret_cast<const char*>(jpeg.data),
+                              jpeg.total())
+          : absl::string_view();
+  absl::StatusOr<JpegInfo> info = CheckJpeg(bytes);
+  if (!info.ok()) {
+    skipped_corrupt_.fetch_add(1);
+    absl::MutexLock l(&mu_);
+    last_error_ = absl::StrCat("a frame from ", source_name_,
+                               " skipped: ", info.status().message());
+    return;
+  }
+  auto f = std::make_shared<Frame>();
+  f->number = ++*number;
+  f->captured = absl::Now();
+  f->jpeg.assign(bytes.data(), info->size);
+  RecordCapture(info->width, info->height, f->captured);
+  Publish(std::move(f));
+  captured_.fetch_add(1);
+}
+
+void Capturer::RecordCapture(int width, int height, absl::Time captured) {
   absl::MutexLock l(&mu_);
-  width_ = picture.cols;
-  height_ = picture.rows;
+  width_ = width;
+  height_ = height;
   // After a pause (no viewers, no signal) the rate starts afresh, from this
   // frame.
   if (!capture_rate_.started() || captured - last_capture_ > absl::Seconds(1)) {

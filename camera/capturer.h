@@ -13,6 +13,11 @@
 // (`skipped_late`), so clients see frame numbers only increase. A frame that
 // cannot be encoded is counted (`encode_failures`) and the stream goes on.
 //
+// MJPEG passthrough: a source that gives JPEG frames (frame_source.h) has
+// them sent as they are, from the capture thread, with no decode and no
+// encode; each is checked first (jpeg_check.h), and one that is corrupt or
+// cut short is skipped and counted (`skipped_corrupt`), never sent.
+//
 // A lost source is not a dead stream: when a capture fails, or gives no
 // frame within `device_timeout`, the Capturer publishes a NO SIGNAL frame
 // about once a second while it reopens the source with backoff; `State()`
@@ -84,6 +89,8 @@ struct CaptureState {
   int64_t skipped_for_desired_fps = 0;
   int64_t dropped_same = 0;
   int encoders = 1;
+  bool passthrough = false;     // JPEG frames sent as the source gave them
+  int64_t skipped_corrupt = 0;  // JPEG frames from the source that were not
   int64_t skipped_busy = 0;     // every encoder busy, and as many waiting
   int64_t skipped_late = 0;     // encoded after a newer frame went out
   int64_t encode_failures = 0;  // frames the JPEG encoder refused
@@ -123,7 +130,10 @@ class Capturer {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Each encoder thread: encodes and publishes jobs until Stop().
   void EncodeLoop();
-  void RecordCapture(const cv::Mat& picture, absl::Time captured)
+  // A JPEG frame from the source, checked and published as it is.
+  void PassThrough(const cv::Mat& jpeg, int64_t* number)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void RecordCapture(int width, int height, absl::Time captured)
       ABSL_LOCKS_EXCLUDED(mu_);
   // After a failed capture: NO SIGNAL frames and reopening, until a frame.
   void RecoverSource(int64_t* number) ABSL_LOCKS_EXCLUDED(mu_);
@@ -136,6 +146,7 @@ class Capturer {
 
   std::unique_ptr<FrameSource> source_;
   const std::string source_name_;  // source_->Describe()
+  const bool passthrough_;         // source_ gives JPEG frames
   Grabber grabber_;                // the only caller of source_
   const CaptureOptions options_;
   FrameHub& hub_;
@@ -144,6 +155,7 @@ class Capturer {
   absl::Notification stopping_;
   std::atomic<int64_t> captured_{0};
   std::atomic<int64_t> frames_read_{0};
+  std::atomic<int64_t> skipped_corrupt_{0};
   std::atomic<int64_t> skipped_busy_{0};
   std::atomic<int64_t> skipped_late_{0};
   std::atomic<int64_t> encode_failures_{0};

@@ -127,10 +127,10 @@ TEST_P(CapturerTest, FramesGoOutInCaptureOrderEachWithItsOwnPicture) {
   for (const std::shared_ptr<const Frame>& f : frames) {
     EXPECT_GT(f->number, previous);
     previous = f->number;
-    cv::Mat picture = cv::imdecode(
-        cv::Mat(1, static_cast<int>(f->jpeg.size()), CV_8UC1,
-                const_cast<char*>(f->jpeg.data())),
-        cv::IMREAD_COLOR);
+    cv::Mat picture =
+        cv::imdecode(cv::Mat(1, static_cast<int>(f->jpeg.size()), CV_8UC1,
+                             const_cast<char*>(f->jpeg.data())),
+                     cv::IMREAD_COLOR);
     ASSERT_FALSE(picture.empty()) << f->number;
     EXPECT_EQ(ReadFrameNumber(picture), f->number);
   }

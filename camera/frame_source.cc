@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -95,10 +96,15 @@ class TestPatternSource : public FrameSource {
 
 class CaptureSource : public FrameSource {
  public:
-  // `open` (re)opens `cap_` for this source.
+  // `open` (re)opens `cap_` for this source; `format` is what it then gives.
   CaptureSource(std::string name, bool loop,
-                std::function<bool(cv::VideoCapture&)> open)
-      : name_(std::move(name)), loop_(loop), open_(std::move(open)) {}
+                std::function<bool(cv::VideoCapture&)> open,
+                FrameFormat format = FrameFormat::kPicture)
+      : name_(std::move(name)),
+        loop_(loop),
+        open_(std::move(open)),
+        format_(format) {}
+  FrameFormat format() const override { return format_; }
   cv::VideoCapture& capture() { return cap_; }
   bool Open() { return open_(cap_) && cap_.isOpened(); }
 
@@ -124,56 +130,138 @@ class CaptureSource : public FrameSource {
   std::string name_;
   bool loop_;
   std::function<bool(cv::VideoCapture&)> open_;
+  const FrameFormat format_;
   cv::VideoCapture cap_;
 };
 
+const int kMjpg = cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
+
+bool IsMjpeg(const cv::VideoCapture& cap) {
+  const int fourcc = static_cast<int>(cap.get(cv::CAP_PROP_FOURCC));
+  return fourcc == kMjpg ||
+         fourcc == cv::VideoWriter::fourcc('m', 'j', 'p', 'g');
+}
+
+std::string FourccText(const cv::VideoCapture& cap) {
+  const int fourcc = static_cast<int>(cap.get(cv::CAP_PROP_FOURCC));
+  std::string text;
+  for (int i = 0; i < 4; ++i) {
+    const char c = static_cast<char>((fourcc >> (8 * i)) & 0xFF);
+    text.push_back(c >= 32 && c < 127 ? c : '?');
+  }
+  return text;
+}
+
+// Opens camera `index` (V4L2 only: Linux cameras are V4L2 devices, and
+// probing every other backend, GStreamer or libusb depth cameras, is slow and
+// leaks memory). For JPEG frames it asks for MJPG and takes the buffers
+// unconverted; false if the camera does not open, or gives no MJPG then.
+bool OpenCamera(cv::VideoCapture& cap, int index, const SourceOptions& o,
+                bool jpeg) {
+  if (!cap.open(index, cv::CAP_V4L2)) return false;
+  if (jpeg) cap.set(cv::CAP_PROP_FOURCC, kMjpg);
+  cap.set(cv::CAP_PROP_FRAME_WIDTH, o.width);
+  cap.set(cv::CAP_PROP_FRAME_HEIGHT, o.height);
+  if (!jpeg) return true;
+  return IsMjpeg(cap) && cap.set(cv::CAP_PROP_CONVERT_RGB, 0);
+}
+
+absl::StatusOr<std::unique_ptr<FrameSource>> MakeCameraSource(
+    int index, const SourceOptions& options) {
+  const std::string name = absl::StrCat("camera:", index);
+  bool jpeg = options.format != FormatRequest::kRaw;
+  if (jpeg) {
+    cv::VideoCapture probe;
+    const bool mjpeg = OpenCamera(probe, index, options, true);
+    if (!mjpeg && options.format == FormatRequest::kMjpeg) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          name, " gives no MJPEG frames (--format=mjpeg); try --format=auto"));
+    }
+    jpeg = mjpeg;
+  }
+  auto src = std::make_unique<CaptureSource>(
+      name, /*loop=*/false,
+      [index, options, jpeg](cv::VideoCapture& cap) {
+        return OpenCamera(cap, index, options, jpeg);
+      },
+      jpeg ? FrameFormat::kJpeg : FrameFormat::kPicture);
+  if (!src->Open()) {
+    return absl::NotFoundError(
+        absl::StrCat("camera ", index, " does not open"));
+  }
+  return src;
+}
+
+// A video file, through FFmpeg; an MJPEG one, for JPEG frames, in raw
+// packet mode (each read gives one frame's JPEG as stored).
+absl::StatusOr<std::unique_ptr<FrameSource>> MakeFileSource(
+    const std::string& path, const SourceOptions& options) {
+  if (access(path.c_str(), R_OK) != 0) {
+    return concurrency::io::PosixError(
+        absl::StrCat("video file ", path, " does not open"), errno);
+  }
+  cv::VideoCapture probe(path, cv::CAP_FFMPEG);
+  if (!probe.isOpened()) {
+    return absl::NotFoundError(
+        absl::StrCat("video file ", path, " does not open"));
+  }
+  const bool mjpeg = IsMjpeg(probe);
+  if (!mjpeg && options.format == FormatRequest::kMjpeg) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("video file ", path, " holds ", FourccText(probe),
+                     " video, not MJPEG (--format=mjpeg); try --format=auto"));
+  }
+  const bool jpeg = mjpeg && options.format != FormatRequest::kRaw;
+  auto src = std::make_unique<CaptureSource>(
+      absl::StrCat("file:", path), /*loop=*/true,
+      [path, jpeg](cv::VideoCapture& cap) {
+        return cap.open(path, cv::CAP_FFMPEG) &&
+               (!jpeg || cap.set(cv::CAP_PROP_FORMAT, -1));
+      },
+      jpeg ? FrameFormat::kJpeg : FrameFormat::kPicture);
+  if (!src->Open()) {
+    return absl::NotFoundError(
+        absl::StrCat("video file ", path, " does not open"));
+  }
+  cv::Mat first;
+  if (!src->capture().read(first) || first.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("video file ", path, " holds no frame"));
+  }
+  src->capture().set(cv::CAP_PROP_POS_FRAMES, 0);
+  return src;
+}
+
 }  // namespace
+
+absl::StatusOr<FormatRequest> ParseFormatRequest(absl::string_view text) {
+  if (text == "auto") return FormatRequest::kAuto;
+  if (text == "mjpeg") return FormatRequest::kMjpeg;
+  if (text == "raw") return FormatRequest::kRaw;
+  return absl::InvalidArgumentError(
+      absl::StrCat("format \"", text, "\": expected auto, mjpeg or raw"));
+}
 
 absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(
     absl::string_view spec, const SourceOptions& options) {
-  if (spec == "test") return std::make_unique<TestPatternSource>(options);
+  if (spec == "test") {
+    if (options.format == FormatRequest::kMjpeg) {
+      return absl::FailedPreconditionError(
+          "the test pattern has no MJPEG frames (--format=mjpeg); it is drawn "
+          "as pictures: use --format=auto or raw");
+    }
+    return std::make_unique<TestPatternSource>(options);
+  }
   if (absl::ConsumePrefix(&spec, "camera:")) {
     int index;
     if (!absl::SimpleAtoi(spec, &index) || index < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("source camera:", spec, ": not a camera index"));
     }
-    // V4L2 only: Linux cameras are V4L2 devices, and probing every other
-    // backend (GStreamer, libusb depth cameras) is slow and leaks memory.
-    auto src = std::make_unique<CaptureSource>(
-        absl::StrCat("camera:", index), /*loop=*/false,
-        [index, options](cv::VideoCapture& cap) {
-          if (!cap.open(index, cv::CAP_V4L2)) return false;
-          cap.set(cv::CAP_PROP_FRAME_WIDTH, options.width);
-          cap.set(cv::CAP_PROP_FRAME_HEIGHT, options.height);
-          return true;
-        });
-    if (!src->Open()) {
-      return absl::NotFoundError(
-          absl::StrCat("camera ", index, " does not open"));
-    }
-    return src;
+    return MakeCameraSource(index, options);
   }
   if (absl::ConsumePrefix(&spec, "file:")) {
-    std::string path(spec);
-    auto src = std::make_unique<CaptureSource>(
-        absl::StrCat("file:", path), /*loop=*/true,
-        [path](cv::VideoCapture& cap) { return cap.open(path); });
-    if (access(path.c_str(), R_OK) != 0) {
-      return concurrency::io::PosixError(
-          absl::StrCat("video file ", path, " does not open"), errno);
-    }
-    if (!src->Open()) {
-      return absl::NotFoundError(
-          absl::StrCat("video file ", path, " does not open"));
-    }
-    cv::Mat first;
-    if (!src->capture().read(first) || first.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("video file ", path, " holds no frame"));
-    }
-    src->capture().set(cv::CAP_PROP_POS_FRAMES, 0);
-    return src;
+    return MakeFileSource(std::string(spec), options);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "source \"", spec, "\": expected camera:N, file:PATH or test"));

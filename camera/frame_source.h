@@ -12,9 +12,18 @@
 // survives JPEG and lets tests and the load client check what they received
 // (`ReadFrameNumber`).
 //
+// Formats (ustreamer's --format). Most USB cameras, and MJPEG video files,
+// hold JPEG frames already. With `FormatRequest::kMjpeg` a source hands them
+// over as they are, undecoded (a camera asked for the MJPG fourcc with
+// CAP_PROP_CONVERT_RGB off; a file read in OpenCV's raw packet mode), so the
+// streamer sends them with no decode and no encode; `kAuto` does that where
+// the source has JPEG frames and gives pictures elsewhere; `kRaw` always
+// gives pictures. `format()` says which a source gives; a JPEG frame is a
+// 1-row CV_8UC1 Mat of its bytes, OpenCV's raw form.
+//
 // Errors name the source: a camera that does not open, a file that does not
-// open or holds no frame. Sources are not thread-safe: one capture thread
-// reads one source.
+// open or holds no frame, a source asked for MJPEG that has none. Sources
+// are not thread-safe: one capture thread reads one source.
 #ifndef CAMERA_FRAME_SOURCE_H_
 #define CAMERA_FRAME_SOURCE_H_
 
@@ -29,9 +38,17 @@
 
 namespace camera {
 
+enum class FrameFormat { kPicture, kJpeg };
+enum class FormatRequest { kAuto, kMjpeg, kRaw };
+
+// "auto", "mjpeg" or "raw"; InvalidArgument naming the text otherwise.
+absl::StatusOr<FormatRequest> ParseFormatRequest(absl::string_view text);
+
 class FrameSource {
  public:
   virtual ~FrameSource() = default;
+  // Pictures (BGR Mats) to encode, or JPEG frames to send as they are.
+  virtual FrameFormat format() const { return FrameFormat::kPicture; }
   // The next BGR frame. A camera blocks until it has one; the others return
   // at once (the capture loop paces them).
   virtual absl::StatusOr<cv::Mat> Next() = 0;
@@ -46,6 +63,7 @@ struct SourceOptions {
   int width = 640;
   int height = 480;
   double fps = 30;
+  FormatRequest format = FormatRequest::kRaw;
 };
 
 absl::StatusOr<std::unique_ptr<FrameSource>> MakeFrameSource(

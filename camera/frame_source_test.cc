@@ -1,9 +1,11 @@
 #include "camera/frame_source.h"
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "camera/mjpeg_clip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
@@ -104,6 +106,75 @@ TEST(FileSource, PlaysAVideoFileAndLoops) {
     numbers.push_back(ReadFrameNumber(*f));
   }
   EXPECT_EQ(numbers, (std::vector<int64_t>{1, 2, 3, 1, 2, 3, 1}));
+}
+
+// An MJPEG file's frames come out as the JPEGs that went in, byte for byte
+// (ffmpeg -c copy changes no marker: compared whole), looping; as pictures
+// when pictures are asked for.
+TEST(FileSource, AnMjpegFileGivesItsJpegFramesAsTheyAre) {
+  const std::string dir = ::testing::TempDir() + "/mjpeg_as_is";
+  ASSERT_EQ(system(("mkdir -p '" + dir + "'").c_str()), 0);
+  absl::StatusOr<MjpegClip> clip = MakeMjpegClip(dir, 3);
+  ASSERT_THAT(clip.status(), IsOk());
+  for (FormatRequest format : {FormatRequest::kMjpeg, FormatRequest::kAuto}) {
+    absl::StatusOr<std::unique_ptr<FrameSource>> src =
+        MakeFrameSource("file:" + clip->path, {.format = format});
+    ASSERT_THAT(src.status(), IsOk());
+    EXPECT_EQ((*src)->format(), FrameFormat::kJpeg);
+    for (int i = 0; i < 7; ++i) {
+      absl::StatusOr<cv::Mat> f = (*src)->Next();
+      ASSERT_THAT(f.status(), IsOk());
+      ASSERT_EQ(f->type(), CV_8UC1);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(f->data), f->total()),
+                clip->jpegs[i % 3])
+          << "frame " << i;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<FrameSource>> raw =
+      MakeFrameSource("file:" + clip->path, {.format = FormatRequest::kRaw});
+  ASSERT_THAT(raw.status(), IsOk());
+  EXPECT_EQ((*raw)->format(), FrameFormat::kPicture);
+  EXPECT_EQ(ReadFrameNumber(*(*raw)->Next()), 1);
+}
+
+TEST(FrameSources, MjpegIsRefusedWhereThereIsNone) {
+  EXPECT_THAT(
+      MakeFrameSource("test", {.format = FormatRequest::kMjpeg}).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("the test pattern has no MJPEG frames")));
+  absl::StatusOr<std::unique_ptr<FrameSource>> pattern = MakeFrameSource(
+      "test", {.width = 320, .height = 240, .format = FormatRequest::kAuto});
+  ASSERT_THAT(pattern.status(), IsOk());
+  EXPECT_EQ((*pattern)->format(), FrameFormat::kPicture);
+
+  const std::string path = ::testing::TempDir() + "/ffv1.avi";
+  {
+    cv::VideoWriter out(path, cv::CAP_FFMPEG,
+                        cv::VideoWriter::fourcc('F', 'F', 'V', '1'), 30,
+                        cv::Size(320, 240));
+    ASSERT_TRUE(out.isOpened());
+    for (int i = 0; i < 2; ++i) out.write(*(*pattern)->Next());
+  }
+  EXPECT_THAT(MakeFrameSource("file:" + path, {.format = FormatRequest::kMjpeg})
+                  .status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("holds FFV1 video, not MJPEG")));
+  absl::StatusOr<std::unique_ptr<FrameSource>> auto_file =
+      MakeFrameSource("file:" + path, {.format = FormatRequest::kAuto});
+  ASSERT_THAT(auto_file.status(), IsOk());
+  EXPECT_EQ((*auto_file)->format(), FrameFormat::kPicture);
+}
+
+TEST(FrameSources, FormatsParseAsUstreamerNamesThem) {
+  EXPECT_EQ(ParseFormatRequest("auto").value_or(FormatRequest::kRaw),
+            FormatRequest::kAuto);
+  EXPECT_EQ(ParseFormatRequest("mjpeg").value_or(FormatRequest::kRaw),
+            FormatRequest::kMjpeg);
+  EXPECT_EQ(ParseFormatRequest("raw").value_or(FormatRequest::kAuto),
+            FormatRequest::kRaw);
+  EXPECT_THAT(ParseFormatRequest("yuyv").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"yuyv\": expected auto, mjpeg or raw")));
 }
 
 TEST(FrameSources, BadSpecsAreClearErrors) {

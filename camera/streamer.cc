@@ -345,6 +345,7 @@ std::string Streamer::StatsJson() const {
       "\"desired_fps\": %g, \"capture_fps\": %.1f, \"sent_fps\": %.1f, "
       "\"frames_captured\": %d, \"frames_read\": %d, "
       "\"skipped_for_desired_fps\": %d, \"dropped_same_frames\": %d, "
+      "\"format\": \"%s\", \"skipped_corrupt\": %d, "
       "\"encoders\": %d, \"skipped_encoders_busy\": %d, "
       "\"skipped_late\": %d, \"encode_failures\": %d, "
       "\"clients\": %d, \"max_clients\": %d, "
@@ -353,8 +354,9 @@ std::string Streamer::StatsJson() const {
       JsonString(cap.online ? "" : cap.last_error), cap.recoveries, cap.width,
       cap.height, options_.fps, cap.capture_fps, sent_fps, cap.frames_captured,
       cap.frames_read, cap.skipped_for_desired_fps, cap.dropped_same,
-      cap.encoders, cap.skipped_busy, cap.skipped_late, cap.encode_failures,
-      clients_.size(), options_.max_clients, JsonString(cap.last_error),
+      cap.passthrough ? "mjpeg" : "raw", cap.skipped_corrupt, cap.encoders,
+      cap.skipped_busy, cap.skipped_late, cap.encode_failures, clients_.size(),
+      options_.max_clients, JsonString(cap.last_error),
       absl::StrJoin(streams, ", "));
 }
 

@@ -60,6 +60,12 @@ ABSL_FLAG(absl::Duration, device_timeout, absl::Seconds(1),
 ABSL_FLAG(int, encoders, static_cast<int>(std::thread::hardware_concurrency()),
           "Threads encoding JPEGs at once (as ustreamer's --workers); frames "
           "still go out in capture order. Default: the number of cores.");
+ABSL_FLAG(std::string, format, "auto",
+          "What to take from the source (as ustreamer's --format): 'mjpeg', "
+          "the JPEG frames a camera or MJPEG video file already holds, sent "
+          "as they are with no decode and no encode; 'raw', pictures, "
+          "encoded here on --encoders threads; 'auto', mjpeg where the "
+          "source has it, else raw.");
 ABSL_FLAG(std::string, allow_origin, "",
           "Access-Control-Allow-Origin for every response (CORS), e.g. "
           "https://dashboard.example or *.");
@@ -87,9 +93,16 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // belt and braces: sends use MSG_NOSIGNAL
 
+  absl::StatusOr<camera::FormatRequest> format =
+      camera::ParseFormatRequest(absl::GetFlag(FLAGS_format));
+  if (!format.ok()) {
+    std::fprintf(stderr, "streamer: --format: %s\n",
+                 format.status().ToString().c_str());
+    return 1;
+  }
   camera::SourceOptions source_options{absl::GetFlag(FLAGS_width),
                                        absl::GetFlag(FLAGS_height),
-                                       absl::GetFlag(FLAGS_fps)};
+                                       absl::GetFlag(FLAGS_fps), *format};
   const std::string spec = absl::GetFlag(FLAGS_source);
   absl::StatusOr<std::unique_ptr<camera::FrameSource>> source =
       camera::MakeFrameSource(spec == "auto" ? "camera:0" : spec,

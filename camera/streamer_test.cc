@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,9 +20,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "camera/frame_source.h"
+#include "camera/mjpeg_clip.h"
 #include "concurrency/io/read_write.h"
 #include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
@@ -667,6 +671,77 @@ TEST_P(StreamerTest, StatsShowWindowedRatesAndThePanelShowsThem) {
                          "resolution", "streams"}) {
     EXPECT_THAT(page, HasSubstr(absl::StrCat("id=\"", id, "\""))) << id;
   }
+}
+
+// Which of `jpegs` `part` is, byte for byte; -1 if none. On none, `*why`
+// says where it parts from the nearest (the longest common start) and in
+// which marker's segment, so that a container that changed a marker is
+// named.
+int WhichJpeg(const std::string& part, const std::vector<std::string>& jpegs,
+              std::string* why) {
+  size_t best = 0, best_common = 0;
+  for (size_t i = 0; i < jpegs.size(); ++i) {
+    if (part == jpegs[i]) return static_cast<int>(i);
+    size_t common = 0;
+    while (common < part.size() && common < jpegs[i].size() &&
+           part[common] == jpegs[i][common]) {
+      ++common;
+    }
+    if (common > best_common) best = i, best_common = common;
+  }
+  int marker = -1;  // the last marker before the first difference
+  for (size_t at = 0; at + 1 < best_common; ++at) {
+    if (static_cast<uint8_t>(part[at]) == 0xFF &&
+        static_cast<uint8_t>(part[at + 1]) != 0x00) {
+      marker = static_cast<uint8_t>(part[at + 1]);
+    }
+  }
+  *why = absl::StrFormat(
+      "a part of %d bytes differs from file %d (%d bytes) at byte %d, in the "
+      "segment of marker 0xFF%02X",
+      part.size(), best, jpegs[best].size(), best_common, marker);
+  return -1;
+}
+
+// MJPEG passthrough end to end: an MJPEG AVI made from JPEG files with
+// ffmpeg -c copy, one of them cut short. Every part a client gets is one of
+// the whole files byte for byte (nothing decoded or encoded again), the cut
+// one never goes out, and /stats counts it.
+TEST_P(StreamerTest, MjpegPassthroughSendsTheFilesJpegsAsTheyAre) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/passthrough",
+                                       static_cast<int>(GetParam()));
+  ASSERT_EQ(system(absl::StrCat("mkdir -p '", dir, "'").c_str()), 0);
+  absl::StatusOr<MjpegClip> clip = MakeMjpegClip(dir, 5, /*cut=*/{2});
+  ASSERT_THAT(clip.status(), IsOk());
+  absl::StatusOr<std::unique_ptr<FrameSource>> src = MakeFrameSource(
+      "file:" + clip->path, {.fps = 30, .format = FormatRequest::kMjpeg});
+  ASSERT_THAT(src.status(), IsOk());
+  StreamerOptions o;
+  o.port = 0;
+  o.serving = GetParam();
+  o.encoders = 2;
+  auto s = Streamer::Start(*std::move(src), o);
+  ASSERT_THAT(s.status(), IsOk());
+  Client c((*s)->port());
+  c.Send("GET /stream HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.ReadHead());
+  int64_t previous = 0;
+  std::set<int> seen;
+  for (int i = 0; i < 12; ++i) {
+    std::optional<Client::Part> part = c.ReadPart();
+    ASSERT_TRUE(part);
+    EXPECT_GT(part->number, previous);
+    previous = part->number;
+    std::string why;
+    const int which = WhichJpeg(part->jpeg, clip->jpegs, &why);
+    EXPECT_NE(which, -1) << why;
+    EXPECT_NE(which, 2) << "the cut frame went out";
+    seen.insert(which);
+  }
+  EXPECT_GE(seen.size(), 2u);  // the file plays, not one frame again
+  const std::string stats = Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(stats, HasSubstr("\"format\": \"mjpeg\""));
+  EXPECT_THAT(stats, ::testing::ContainsRegex("\"skipped_corrupt\": [1-9]"));
 }
 
 // A still scene: the same picture every time.

@@ -18,6 +18,7 @@
 #include "camera/frame_source.h"
 #include "camera/streamer.h"
 #include "concurrency/http/credentials.h"
+#include "concurrency/keep_freed_memory.h"
 
 ABSL_FLAG(std::string, source, "auto",
           "camera:N, file:PATH (looped), test (a generated pattern), or auto "
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "MJPEG over HTTP: GET / (a page), /stream, /snapshot, /stats, and "
       "mjpg-streamer's /?action=stream|snapshot and ustreamer's /state.");
+  concurrency::KeepFreedMemory();  // frames come and go many times a second
   absl::ParseCommandLine(argc, argv);
 
   // SIGINT and SIGTERM are taken by sigwait below, in this thread only: block

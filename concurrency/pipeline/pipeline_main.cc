@@ -12,7 +12,6 @@
 // the job. Ctrl-C (SIGINT) or SIGTERM stops it cleanly: no new page is
 // fetched, and converted pages that wait for their slot are parked as
 // data<page>.xml for the rerun; a second signal ends it at once.
-#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "concurrency/keep_freed_memory.h"
 #include "concurrency/pipeline/check.h"
 #include "concurrency/pipeline/pipeline.h"
 #include "concurrency/pipeline/pipeline_cli.h"
@@ -167,20 +167,8 @@ class StopOnSignal {
 
 }  // namespace
 
-// The allocator keeps what it frees (up to 64 MiB a heap) instead of giving
-// it back to the kernel at once: every page's body and XML, and every
-// archive's buffers, are freed and allocated again thousands of times a
-// second, and glibc's default trimming made each of them page faults anew
-// (10,000 pages at --batch=2: 39,000 page faults -> 6,000, and a quarter of
-// the system CPU, in perf stat). Memory stays bounded by --max_memory: what
-// is kept is reused, not added to.
-void KeepFreedMemory() {
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-}
-
 int main(int argc, char** argv) {
-  KeepFreedMemory();
+  concurrency::KeepFreedMemory();  // keep_freed_memory.h: measured there
   absl::Notification stop;
   StopOnSignal signals(&stop);  // before any thread starts
   pipeline::ParsePipelineCommandLine(

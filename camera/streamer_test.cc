@@ -668,7 +668,7 @@ TEST_P(StreamerTest, StatsShowWindowedRatesAndThePanelShowsThem) {
   EXPECT_GE(number("connected_s"), 0);
   std::string page = Get(s->port(), "GET / HTTP/1.1\r\n\r\n");
   for (const char* id : {"capture_fps", "sent_fps", "frames", "clients",
-                         "resolution", "streams"}) {
+                         "resolution", "format", "streams"}) {
     EXPECT_THAT(page, HasSubstr(absl::StrCat("id=\"", id, "\""))) << id;
   }
 }

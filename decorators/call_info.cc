@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "classes/py_repr.h"
 #include "concurrency/io/posix_error.h"
 #include "concurrency/io/read_write.h"
 
@@ -20,15 +20,6 @@ constexpr absl::string_view kFields[] = {"func_name", "call_time", "used_time",
 constexpr int kFuncName = 0, kCallTime = 1, kUsedTime = 2, kCallN = 3;
 
 bool IsNumeric(int field) { return field == kUsedTime || field == kCallN; }
-
-// Python's str(float): the shortest text that reads back as the same double.
-std::string PyFloat(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  std::string s(buf, r.ptr);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
 
 }  // namespace
 
@@ -168,7 +159,7 @@ std::string CallFormat::Format(const CallRecord& r, absl::TimeZone tz) const {
                                      used)
                : p.conversion == 'd' || p.conversion == 'i'
                    ? absl::StrCat(static_cast<int64_t>(used))
-                   : PyFloat(used);
+                   : classes::PyRepr(used);
         break;
       case kCallN:
         text = p.conversion == 'f'

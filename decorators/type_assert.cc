@@ -1,6 +1,7 @@
 #include "decorators/type_assert.h"
 
 #include "absl/strings/str_format.h"
+#include "classes/py_repr.h"
 
 namespace decorators {
 
@@ -25,9 +26,9 @@ std::string Repr(const Value& value) {
     case Type::kBool:
       return std::get<bool>(value) ? "True" : "False";
     case Type::kInt:
-      return absl::StrCat(std::get<int64_t>(value));
+      return classes::PyRepr(std::get<int64_t>(value));
     case Type::kFloat:
-      return absl::StrCat(std::get<double>(value));
+      return classes::PyRepr(std::get<double>(value));
     case Type::kString:
       return absl::StrCat("'", std::get<std::string>(value), "'");
   }

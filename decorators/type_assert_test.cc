@@ -3,7 +3,9 @@
 #include <concepts>
 #include <string>
 #include <type_traits>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/status_matchers.h"
@@ -48,6 +50,22 @@ TEST(TypeAssert, ByPositionAndWithAResult) {
   EXPECT_THAT(add(true, 1).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("argument x must be int, got bool (True)")));
+}
+
+// The value in a refusal is written as Python's repr writes it.
+TEST(TypeAssert, RefusedFloatsAreShownAsPythonShowsThem) {
+  absl::StatusOr<TypeAssert> check =
+      TypeAssert::Create({"x"}, {{"x", Type::kInt}}, "f");
+  ASSERT_THAT(check.status(), IsOk());
+  auto f = (*check)([](const Value&) {});
+  for (const auto& [value, shown] :
+       {std::pair{1.0, "(1.0)"}, std::pair{0.1, "(0.1)"},
+        std::pair{1e16, "(1e+16)"}, std::pair{100000.0, "(100000.0)"}}) {
+    EXPECT_THAT(f(value),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(absl::StrCat("got float ", shown))))
+        << shown;
+  }
 }
 
 TEST(TypeAssert, WrongArgumentCountIsAnError) {

@@ -81,7 +81,13 @@ class TestPatternSource : public FrameSource {
   cv::Mat& FreeBuffer() {
     constexpr size_t kBuffers = 12;
     for (cv::Mat& m : buffers_) {
-      if (m.u != nullptr && m.u->refcount == 1) return m;
+      // Encoders let their copies go on their own threads (OpenCV's
+      // reference count is atomic): read it atomically, with acquire, so
+      // that their reads of the pixels come before this thread draws again.
+      if (m.u != nullptr &&
+          __atomic_load_n(&m.u->refcount, __ATOMIC_ACQUIRE) == 1) {
+        return m;
+      }
     }
     if (buffers_.size() == kBuffers) buffers_.erase(buffers_.begin());
     buffers_.emplace_back(height_, width_, CV_8UC3);

@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -51,13 +50,6 @@ CaptureOptions CaptureOptionsOf(const StreamerOptions& o) {
           .drop_same_frames = o.drop_same_frames,
           .device_timeout = o.device_timeout,
           .encoders = o.encoders};
-}
-
-http::HttpResponse Unauthorized() {
-  http::HttpResponse r = http::TextResponse(401, "authentication required");
-  r.headers.emplace_back("WWW-Authenticate",
-                         "Basic realm=\"camera\", charset=\"UTF-8\"");
-  return r;
 }
 
 }  // namespace
@@ -119,7 +111,8 @@ void Streamer::Route() {
   using RunOn = http::HttpServer::RunOn;
   auto guarded = [this](auto f) {
     return [this, f](const http::HttpRequest& request) {
-      return Finish(Authorized(request) ? f(request) : Unauthorized());
+      return Finish(Authorized(request) ? f(request)
+                                        : http::BasicAuthChallenge("camera"));
     };
   };
   // A stream's handler only reserves its place and names the code that
@@ -155,23 +148,7 @@ void Streamer::Route() {
 }
 
 bool Streamer::Authorized(const http::HttpRequest& request) const {
-  if (options_.user.empty()) return true;
-  absl::string_view header = request.Header("authorization");
-  std::string given;
-  if (!absl::ConsumePrefix(&header, "Basic ") ||
-      !absl::Base64Unescape(header, &given)) {
-    return false;
-  }
-  // Constant time in what is given: every byte of the expected string is
-  // compared, whatever the first difference.
-  const std::string expected =
-      absl::StrCat(options_.user, ":", options_.password);
-  unsigned diff = given.size() != expected.size();
-  for (size_t i = 0; i < expected.size(); ++i) {
-    const char g = i < given.size() ? given[i] : '\0';
-    diff |= static_cast<unsigned char>(g ^ expected[i]);
-  }
-  return diff == 0;
+  return http::BasicAuthAdmits(options_.credentials, request);
 }
 
 http::HttpResponse Streamer::Finish(http::HttpResponse r) const {

@@ -50,6 +50,7 @@
 #include "camera/rate_window.h"
 #include "camera/stream_counts.h"
 #include "camera/stream_loop.h"
+#include "concurrency/http/credentials.h"
 #include "concurrency/http/request.h"
 #include "concurrency/http/response.h"
 #include "concurrency/http/server.h"
@@ -79,10 +80,9 @@ struct StreamerOptions {
   absl::Duration header_timeout = absl::Seconds(5);
   absl::Duration send_timeout = absl::Seconds(10);
   Serving serving = Serving::kEventLoop;
-  // HTTP basic auth on every URL when `user` is set (compared in constant
-  // time; never logged).
-  std::string user;
-  std::string password;
+  // HTTP basic auth on every URL unless empty (http::BasicAuthAdmits:
+  // compared in constant time; never logged).
+  concurrency::http::Credentials credentials;
   // A CORS Access-Control-Allow-Origin value for every response, or none.
   std::string allow_origin;
   // Encode at most this many of the `fps` frames captured per second

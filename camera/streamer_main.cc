@@ -141,9 +141,8 @@ int main(int argc, char** argv) {
                  credentials.status().ToString().c_str());
     return 2;
   }
-  options.user = credentials->user;
-  options.password = credentials->password;
-  if (options.user.empty() && !IsLoopback(options.host)) {
+  options.credentials = *std::move(credentials);
+  if (options.credentials.empty() && !IsLoopback(options.host)) {
     std::fprintf(stderr,
                  "streamer: WARNING: listening on %s without authentication: "
                  "anyone who reaches this address can watch (set --user and "

@@ -54,8 +54,7 @@ std::unique_ptr<Streamer> StartStreamer(
   o.send_timeout = send_timeout;
   o.serving = serving;
   o.encoders = 2;  // the binary's default on two cores
-  o.user = user;
-  o.password = "s3cret";
+  if (!user.empty()) o.credentials = {.user = user, .password = "s3cret"};
   o.allow_origin = allow_origin;
   absl::StatusOr<std::unique_ptr<Streamer>> s =
       Streamer::Start(*std::move(src), o);

@@ -49,5 +49,52 @@ TEST(Credentials, FlagsThenFileThenEnvironment) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+HttpRequest WithAuthorization(absl::string_view value) {
+  HttpRequest r;
+  r.headers["authorization"] = std::string(value);
+  return r;
+}
+
+TEST(BasicAuth, AdmitsExactlyTheUserAndPassword) {
+  const Credentials c{"user", "pa:ss"};
+  // base64("user:pa:ss")
+  EXPECT_TRUE(BasicAuthAdmits(c, WithAuthorization("Basic dXNlcjpwYTpzcw==")));
+  EXPECT_TRUE(BasicAuthAdmits(c, WithAuthorization("basic dXNlcjpwYTpzcw==")));
+  const struct {
+    const char* header;
+    const char* why;
+  } refused[] = {
+      {"", "no header"},
+      {"Basic dXNlcjpwYTpzcyE=", "user:pa:ss! (a byte appended)"},
+      {"Basic dXNlcjpwYTpz", "user:pa:s (a byte short)"},
+      {"Basic dXNlcjpwYTpzWA==", "user:pa:sX (the last byte wrong)"},
+      {"Basic WXNlcjpwYTpzcw==", "Yser:pa:ss (the first byte wrong)"},
+      {"Basic dXNlcjpwYTpz=", "base64 padded wrongly"},
+      {"Basic %%%", "not base64"},
+      {"Bearer dXNlcjpwYTpzcw==", "another scheme"},
+      {"BasicdXNlcjpwYTpzcw==", "no space after the scheme"},
+  };
+  for (const auto& r : refused) {
+    EXPECT_FALSE(BasicAuthAdmits(c, WithAuthorization(r.header))) << r.why;
+  }
+}
+
+TEST(BasicAuth, NoCredentialsAdmitEveryRequest) {
+  EXPECT_TRUE(BasicAuthAdmits(Credentials{}, HttpRequest{}));
+  EXPECT_TRUE(BasicAuthAdmits(Credentials{}, WithAuthorization("Basic e30=")));
+  // A password alone is a credential too: ":p" is asked for.
+  EXPECT_FALSE(BasicAuthAdmits(Credentials{"", "p"}, HttpRequest{}));
+  EXPECT_TRUE(
+      BasicAuthAdmits(Credentials{"", "p"}, WithAuthorization("Basic OnA=")));
+}
+
+TEST(BasicAuth, TheChallengeNamesItsRealm) {
+  HttpResponse r = BasicAuthChallenge("camera");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.headers, ::testing::Contains(::testing::Pair(
+                             "WWW-Authenticate",
+                             "Basic realm=\"camera\", charset=\"UTF-8\"")));
+}
+
 }  // namespace
 }  // namespace concurrency::http

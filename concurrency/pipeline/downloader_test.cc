@@ -74,7 +74,8 @@ http::ScriptedResponse Body(std::string body) {
 
 TEST(Downloader, FetchesWithBasicAuth) {
   auto server = StartPriceFeed(
-      {.user = "user", .password = "secret-password", .pages = 3});
+      {.credentials = {.user = "user", .password = "secret-password"},
+       .pages = 3});
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -86,8 +87,8 @@ TEST(Downloader, FetchesWithBasicAuth) {
 }
 
 TEST(Downloader, WrongPasswordIsNotRetriedAndNotPrinted) {
-  auto server =
-      StartPriceFeed({.user = "user", .password = "other", .pages = 3});
+  auto server = StartPriceFeed(
+      {.credentials = {.user = "user", .password = "other"}, .pages = 3});
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));
@@ -278,7 +279,8 @@ TEST(Downloader, ServerDownIsUnavailableAfterTheAttempts) {
 
 TEST(Downloader, ManyThreadsFetchAtOnce) {
   auto server = StartPriceFeed(
-      {.user = "user", .password = "secret-password", .pages = 40});
+      {.credentials = {.user = "user", .password = "secret-password"},
+       .pages = 40});
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
   Downloader d(FastOptions(&waits));

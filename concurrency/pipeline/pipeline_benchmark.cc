@@ -419,8 +419,7 @@ double RunPipelineBinary(const Bench& b,
 std::unique_ptr<concurrency::http::HttpServer> StartOpenFeed(int pages,
                                                              int page_size) {
   auto feed = concurrency::pipeline::StartPriceFeed(
-      {.user = "",
-       .password = "",
+      {.credentials = {},
        .pages = pages,
        .default_page_size = page_size,
        .delay = absl::GetFlag(FLAGS_delay),

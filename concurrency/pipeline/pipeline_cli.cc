@@ -150,8 +150,7 @@ absl::Status ChooseSource(PipelineSetup& setup) {
   }
   Credentials demo{"demo", RandomToken()};
   absl::StatusOr<std::unique_ptr<http::HttpServer>> feed =
-      StartPriceFeed({.user = demo.user,
-                      .password = demo.password,
+      StartPriceFeed({.credentials = demo,
                       .pages = p.pages,
                       .default_page_size = p.page_size,
                       .delay = absl::GetFlag(FLAGS_demo_delay),

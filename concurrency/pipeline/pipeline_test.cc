@@ -157,7 +157,8 @@ PipelineOptions Pipe(const std::string& base_url, const std::string& dir,
 }
 
 absl::StatusOr<std::unique_ptr<http::HttpServer>> Feed(int pages) {
-  return StartPriceFeed({.user = "user", .password = "pw", .pages = pages});
+  return StartPriceFeed(
+      {.credentials = {.user = "user", .password = "pw"}, .pages = pages});
 }
 
 TEST(Pipeline, ArchivesEverySlotAndRecordsIt) {
@@ -208,7 +209,8 @@ TEST(Pipeline, ASecondRunOfTheSameSettingsFetchesNothing) {
 // A server misbehaving differently on some pages while `broken` is set.
 http::MisbehavingServer::Script Misbehaving(std::atomic<bool>* broken,
                                             std::atomic<int>* calls) {
-  auto feed = PriceFeedHandler({.user = "user", .password = "pw", .pages = 9});
+  auto feed = PriceFeedHandler(
+      {.credentials = {.user = "user", .password = "pw"}, .pages = 9});
   return [=](const http::HttpRequest& r) {
     calls->fetch_add(1);
     int page = 0;
@@ -602,7 +604,8 @@ int XmlFiles(const std::string& dir) {
 // incomplete, whatever the threads' timing.
 absl::StatusOr<std::unique_ptr<http::MisbehavingServer>> HoldPageFour(
     absl::Notification* stop) {
-  auto feed = PriceFeedHandler({.user = "user", .password = "pw", .pages = 9});
+  auto feed = PriceFeedHandler(
+      {.credentials = {.user = "user", .password = "pw"}, .pages = 9});
   return http::MisbehavingServer::Start([=](const http::HttpRequest& r) {
     http::ScriptedResponse s;
     s.response = feed(r);

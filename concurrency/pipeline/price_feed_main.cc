@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before any thread starts
   auto feed = concurrency::pipeline::StartPriceFeed(
-      {.user = absl::GetFlag(FLAGS_user),
-       .password = absl::GetFlag(FLAGS_password),
+      {.credentials = {.user = absl::GetFlag(FLAGS_user),
+                       .password = absl::GetFlag(FLAGS_password)},
        .pages = absl::GetFlag(FLAGS_pages),
        .default_page_size = absl::GetFlag(FLAGS_page_size),
        .delay = absl::GetFlag(FLAGS_delay),

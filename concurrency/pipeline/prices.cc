@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -94,10 +93,7 @@ std::string PricePageCsv(int64_t page, int64_t size) {
 }
 
 http::HttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
-  std::string expected = absl::StrCat(
-      "Basic ",
-      absl::Base64Escape(absl::StrCat(options.user, ":", options.password)));
-  return [options, expected](const http::HttpRequest& request) {
+  return [options](const http::HttpRequest& request) {
     http::HttpResponse r;
     r.content_type.clear();
     if (request.path != "/prices.csv") {
@@ -114,13 +110,8 @@ http::HttpServer::Handler PriceFeedHandler(PriceFeedOptions options) {
       r.status = 400;
       return r;
     }
-    auto auth = request.headers.find("authorization");
-    bool open_feed = options.user.empty() && options.password.empty();
-    if (!open_feed &&
-        (auth == request.headers.end() || auth->second != expected)) {
-      r.status = 401;
-      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"prices\"");
-      return r;
+    if (!http::BasicAuthAdmits(options.credentials, request)) {
+      return http::BasicAuthChallenge("prices");
     }
     if (page < 1 || page > options.pages || size < 1 || size > 1000000) {
       r.status = 404;

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concurrency/http/credentials.h"
 #include "concurrency/http/server.h"
 
 namespace concurrency::pipeline {
@@ -29,8 +30,7 @@ std::string PriceRow(int64_t g);
 std::string PricePageCsv(int64_t page, int64_t size);
 
 struct PriceFeedOptions {
-  std::string user;
-  std::string password;
+  http::Credentials credentials;  // empty: no auth
   int64_t pages = 14;
   int64_t default_page_size = 100;
   absl::Duration delay = absl::ZeroDuration();  // per response

@@ -56,7 +56,8 @@ TEST(Prices, PageMatchesThePythonGenerator) {
 }
 
 TEST(Prices, HandlerChecksAuthAndPages) {
-  auto handler = PriceFeedHandler({.user = "u", .password = "p", .pages = 3});
+  auto handler = PriceFeedHandler(
+      {.credentials = {.user = "u", .password = "p"}, .pages = 3});
   http::HttpRequest r;
   r.path = "/prices.csv";
   r.query = "page_number=2&page_size=5";

@@ -12,7 +12,7 @@ TEST(Multipart, HeadAndPartsAreExact) {
   concurrency::http::HttpResponse stream = MultipartResponse();
   stream.stream = [](concurrency::io::ScopedFd) {};
   EXPECT_EQ(concurrency::http::SerializeResponseHead(
-                stream, concurrency::http::Connection::kKeepAlive),
+                stream, concurrency::http::ConnectionHeader::kKeepAlive),
             "HTTP/1.1 200 OK\r\n"
             "Content-Type: multipart/x-mixed-replace;boundary=frame\r\n"
             "Cache-Control: no-cache, no-store\r\nPragma: no-cache\r\n"

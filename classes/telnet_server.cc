@@ -60,7 +60,7 @@ std::vector<std::string> DemoTelnetServer::answers() const {
 
 void DemoTelnetServer::Serve() {
   while (true) {
-    absl::StatusOr<concurrency::io::Connection> c = listener_->Accept();
+    absl::StatusOr<concurrency::io::AcceptedSocket> c = listener_->Accept();
     if (!c.ok()) {
       if (listener_->stopped()) return;
       continue;  // a client that reset before it was accepted

@@ -32,9 +32,9 @@ absl::StatusOr<size_t> RecvAll(int fd, char* out, size_t size) {
 
 }  // namespace
 
-void Connection::Close() { fd_.Reset(); }
+void PipeEnd::Close() { fd_.Reset(); }
 
-absl::Status Connection::SendBytes(absl::string_view message) {
+absl::Status PipeEnd::SendBytes(absl::string_view message) {
   if (message.size() > kMaxMessageBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("pipe: message of ", message.size(), " bytes exceeds ",
@@ -51,7 +51,7 @@ absl::Status Connection::SendBytes(absl::string_view message) {
   return SendAll(fd_.get(), message);
 }
 
-absl::StatusOr<std::string> Connection::RecvBytes() {
+absl::StatusOr<std::string> PipeEnd::RecvBytes() {
   char header[4];
   absl::StatusOr<size_t> got = RecvAll(fd_.get(), header, sizeof(header));
   if (!got.ok()) {
@@ -85,13 +85,13 @@ absl::StatusOr<std::string> Connection::RecvBytes() {
   return message;
 }
 
-absl::StatusOr<std::pair<Connection, Connection>> MakePipe() {
+absl::StatusOr<std::pair<PipeEnd, PipeEnd>> MakePipe() {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
     return io::PosixError("MakePipe: socketpair", errno);
   }
-  return std::make_pair(Connection(io::ScopedFd(fds[0])),
-                        Connection(io::ScopedFd(fds[1])));
+  return std::make_pair(PipeEnd(io::ScopedFd(fds[0])),
+                        PipeEnd(io::ScopedFd(fds[1])));
 }
 
 namespace ipc_internal {

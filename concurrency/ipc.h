@@ -106,15 +106,16 @@ struct Codec<std::vector<T>> {
   }
 };
 
-// One end of a duplex pipe. Owns its descriptor; move-only.
-class Connection {
+// One end of a duplex pipe (what Python's multiprocessing calls a
+// Connection). Owns its descriptor; move-only.
+class PipeEnd {
  public:
-  explicit Connection(io::ScopedFd fd) : fd_(std::move(fd)) {}
-  Connection(Connection&& other) noexcept = default;
-  Connection& operator=(Connection&& other) noexcept = default;
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  ~Connection() { Close(); }
+  explicit PipeEnd(io::ScopedFd fd) : fd_(std::move(fd)) {}
+  PipeEnd(PipeEnd&& other) noexcept = default;
+  PipeEnd& operator=(PipeEnd&& other) noexcept = default;
+  PipeEnd(const PipeEnd&) = delete;
+  PipeEnd& operator=(const PipeEnd&) = delete;
+  ~PipeEnd() { Close(); }
 
   // Sends one message; blocks while the pipe is full.
   absl::Status SendBytes(absl::string_view message);
@@ -145,7 +146,7 @@ class Connection {
 };
 
 // Returns the two ends of a new duplex pipe (Python's `Pipe()`).
-absl::StatusOr<std::pair<Connection, Connection>> MakePipe();
+absl::StatusOr<std::pair<PipeEnd, PipeEnd>> MakePipe();
 
 namespace ipc_internal {
 

@@ -81,7 +81,7 @@ absl::StatusOr<Child> Spawn(absl::AnyInvocable<int() &&> body);
 template <typename T>
 class ProcessResult {
  public:
-  ProcessResult(Child child, Connection from_child)
+  ProcessResult(Child child, PipeEnd from_child)
       : child_(std::move(child)), from_child_(std::move(from_child)) {}
 
   // Receives the child's result and reaps it. If the child failed (crashed,
@@ -99,7 +99,7 @@ class ProcessResult {
 
  private:
   Child child_;
-  Connection from_child_;
+  PipeEnd from_child_;
 };
 
 // Runs `fn()` in a child process and returns its pending result, which
@@ -108,11 +108,11 @@ template <typename F>
 auto RunInProcess(F fn)
     -> absl::StatusOr<ProcessResult<std::invoke_result_t<F&>>> {
   using T = std::invoke_result_t<F&>;
-  absl::StatusOr<std::pair<Connection, Connection>> pipe = MakePipe();
+  absl::StatusOr<std::pair<PipeEnd, PipeEnd>> pipe = MakePipe();
   if (!pipe.ok()) {
     return pipe.status();
   }
-  Connection to_parent = std::move(pipe->second);
+  PipeEnd to_parent = std::move(pipe->second);
   absl::StatusOr<Child> child = Spawn([&fn, &pipe, &to_parent]() -> int {
     pipe->first.Close();
     return to_parent.Send<T>(fn()).ok() ? 0 : 1;

@@ -87,8 +87,8 @@ absl::Status PipeRoundTrip() {
   }
   // Named references, not a structured binding: clang 14 cannot capture
   // those in a lambda.
-  concurrency::Connection& c1 = pipe->first;
-  concurrency::Connection& c2 = pipe->second;
+  concurrency::PipeEnd& c1 = pipe->first;
+  concurrency::PipeEnd& c2 = pipe->second;
   absl::StatusOr<concurrency::Child> child = concurrency::Spawn([&c1, &c2] {
     c1.Close();
     std::printf("in child\n");

@@ -185,11 +185,11 @@ TEST(HeadParserTest, AMalformedHeadIsABadRequest) {
 TEST(SerializeResponseTest, WritesHeadAndBodyExactly) {
   HttpResponse r = TextResponse(404, "no");
   r.headers.emplace_back("Allow", "GET");
-  EXPECT_EQ(SerializeResponse(r, Connection::kClose),
+  EXPECT_EQ(SerializeResponse(r, ConnectionHeader::kClose),
             "HTTP/1.1 404 Not Found\r\n"
             "Content-Type: text/plain; charset=utf-8\r\nAllow: GET\r\n"
             "Content-Length: 3\r\nConnection: close\r\n\r\nno\n");
-  EXPECT_THAT(SerializeResponse(HttpResponse{}, Connection::kKeepAlive),
+  EXPECT_THAT(SerializeResponse(HttpResponse{}, ConnectionHeader::kKeepAlive),
               HasSubstr("Content-Length: 0\r\nConnection: keep-alive\r\n"));
   EXPECT_EQ(HttpReason(431), "Request Header Fields Too Large");
   EXPECT_EQ(HttpReason(799), "Unknown");

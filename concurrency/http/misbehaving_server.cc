@@ -54,7 +54,7 @@ HttpResponse MisbehavingServer::Answer(const HttpRequest& request) {
       const HttpResponse& r = scripted->response;
       const size_t body = std::min(
           scripted->truncate_body_at.value_or(r.body.size()), r.body.size());
-      std::string out = SerializeResponseHead(r, Connection::kClose);
+      std::string out = SerializeResponseHead(r, ConnectionHeader::kClose);
       out.append(r.body, 0, body);
       if (io::SetBlocking(socket.get(), true, "scripted response").ok()) {
         (void)io::SendAll(socket.get(), out, "scripted response");

@@ -55,7 +55,7 @@ absl::string_view HttpReason(int status) {
 }
 
 std::string SerializeResponseHead(const HttpResponse& response,
-                                  Connection connection) {
+                                  ConnectionHeader connection) {
   std::string out = absl::StrCat("HTTP/1.1 ", response.status, " ",
                                  HttpReason(response.status), "\r\n");
   if (!response.content_type.empty()) {
@@ -69,7 +69,7 @@ std::string SerializeResponseHead(const HttpResponse& response,
     absl::StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
   }
   absl::StrAppend(&out, "Connection: ",
-                  connection == Connection::kKeepAlive && !streamed
+                  connection == ConnectionHeader::kKeepAlive && !streamed
                       ? "keep-alive"
                       : "close",
                   "\r\n\r\n");
@@ -77,7 +77,7 @@ std::string SerializeResponseHead(const HttpResponse& response,
 }
 
 std::string SerializeResponse(const HttpResponse& response,
-                              Connection connection) {
+                              ConnectionHeader connection) {
   return absl::StrCat(SerializeResponseHead(response, connection),
                       response.body);
 }

@@ -50,16 +50,17 @@ HttpResponse TextResponse(int status, absl::string_view text);
 // "Unknown".
 absl::string_view HttpReason(int status);
 
-enum class Connection { kKeepAlive, kClose };
+// What the response's Connection header says.
+enum class ConnectionHeader { kKeepAlive, kClose };
 
 // The response's bytes: status line, headers, Content-Length (not for a
 // stream), Connection (always close for a stream), blank line, body.
 std::string SerializeResponse(const HttpResponse& response,
-                              Connection connection);
+                              ConnectionHeader connection);
 
 // Only the head (what SerializeResponse writes before the body).
 std::string SerializeResponseHead(const HttpResponse& response,
-                                  Connection connection);
+                                  ConnectionHeader connection);
 
 }  // namespace concurrency::http
 

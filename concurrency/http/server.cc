@@ -176,8 +176,9 @@ HttpServer::Reply HttpServer::MakeReply(int64_t conn, HttpResponse response,
   r.keep_alive = keep && response.stream == nullptr;
   // Status 0 with a stream: the stream writes everything (response.h).
   if (response.status != 0 || response.stream == nullptr) {
-    r.bytes = SerializeResponse(
-        response, r.keep_alive ? Connection::kKeepAlive : Connection::kClose);
+    r.bytes =
+        SerializeResponse(response, r.keep_alive ? ConnectionHeader::kKeepAlive
+                                                 : ConnectionHeader::kClose);
   }
   r.stream = std::move(response.stream);
   return r;
@@ -268,7 +269,7 @@ void HttpServer::AcceptAll() {
   LoopState& s = *state_;
   s.accept_retry = absl::InfiniteFuture();
   while (true) {
-    absl::StatusOr<io::Connection> c = listener_->AcceptNonBlocking();
+    absl::StatusOr<io::AcceptedSocket> c = listener_->AcceptNonBlocking();
     if (!c.ok()) {
       // Unavailable: none waiting. Anything else (EMFILE): retry later; the
       // listener's readiness edge may not come again by itself.
@@ -279,7 +280,7 @@ void HttpServer::AcceptAll() {
     }
     if (static_cast<int>(s.conns.size()) >= options_.max_connections) {
       static const std::string kBusy = SerializeResponse(
-          TextResponse(503, "too many connections"), Connection::kClose);
+          TextResponse(503, "too many connections"), ConnectionHeader::kClose);
       (void)!send(c->fd.get(), kBusy.data(), kBusy.size(),
                   MSG_NOSIGNAL | MSG_DONTWAIT);
       continue;  // closed by c's ScopedFd

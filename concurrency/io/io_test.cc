@@ -164,7 +164,7 @@ TEST(ListenerTest, AcceptsThenStopWakesABlockedAccept) {
   ASSERT_EQ(
       connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
       0);
-  absl::StatusOr<Connection> c = (*l)->Accept();
+  absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
   ASSERT_THAT(c, IsOk());
   EXPECT_THAT(c->peer, HasSubstr("127.0.0.1:"));
   ASSERT_THAT(SendAll(client.get(), "ping", "client"), IsOk());

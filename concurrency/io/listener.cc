@@ -100,7 +100,7 @@ Listener::Listener(ScopedFd fd, ScopedFd wake, std::string host, int port)
       host_(std::move(host)),
       port_(port) {}
 
-absl::StatusOr<Connection> Listener::Accept() {
+absl::StatusOr<AcceptedSocket> Listener::Accept() {
   while (true) {
     if (stopped()) return absl::CancelledError("listener stopped");
     pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
@@ -120,17 +120,17 @@ absl::StatusOr<Connection> Listener::Accept() {
       if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
       return PosixError(absl::StrCat("accept on ", host_, ":", port_), errno);
     }
-    return Connection{ScopedFd(fd), SocketAddressText(&addr)};
+    return AcceptedSocket{ScopedFd(fd), SocketAddressText(&addr)};
   }
 }
 
-absl::StatusOr<Connection> Listener::AcceptNonBlocking() {
+absl::StatusOr<AcceptedSocket> Listener::AcceptNonBlocking() {
   while (true) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     int fd = accept4(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len,
                      SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd >= 0) return Connection{ScopedFd(fd), SocketAddressText(&addr)};
+    if (fd >= 0) return AcceptedSocket{ScopedFd(fd), SocketAddressText(&addr)};
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       return absl::UnavailableError("no connection waiting");

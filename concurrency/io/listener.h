@@ -10,7 +10,7 @@
 //
 //   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1",
 //   0); while (true) {
-//     absl::StatusOr<Connection> c = (*l)->Accept();
+//     absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
 //     if (!c.ok()) break;  // Cancelled after Stop(); other errors name why
 //     Serve(std::move(*c));
 //   }
@@ -36,7 +36,7 @@
 namespace concurrency::io {
 
 // An accepted connection: its socket and the peer's "address:port".
-struct Connection {
+struct AcceptedSocket {
   ScopedFd fd;
   std::string peer;
 };
@@ -56,13 +56,13 @@ class Listener {
   // Waits for the next connection. Returns Cancelled once `Stop()` was
   // called; transient accept errors (a peer that reset before it was
   // accepted, EMFILE) come back as statuses and the caller may call again.
-  absl::StatusOr<Connection> Accept();
+  absl::StatusOr<AcceptedSocket> Accept();
 
   // For an event loop that polls `fd()`: accepts a connection already
   // waiting, without blocking. Its socket is non-blocking and
   // close-on-exec. Unavailable when none is waiting; other errors (EMFILE)
   // name why, and the caller may call again later.
-  absl::StatusOr<Connection> AcceptNonBlocking();
+  absl::StatusOr<AcceptedSocket> AcceptNonBlocking();
 
   // The listening socket (non-blocking), to poll for readability. Borrowed.
   int fd() const { return fd_.get(); }

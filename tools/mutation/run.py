@@ -4,6 +4,9 @@
     tools/mutation/run.py            # all mutations
     tools/mutation/run.py --check    # only that each applies (exactly once)
     tools/mutation/run.py hub queue  # those whose name contains a word given
+    tools/mutation/run.py --random=N --seed=S [--min_score=P] [--results=F]
+                                     # N generated mutants (generate.py)
+
 
 It copies the tree (the files git knows, as they are now) into a scratch
 directory, checks there that every target of the list passes unmutated, then
@@ -15,7 +18,10 @@ per mutation and exits non-zero if any survived or did not build.
 The scratch workspace shares tools/bazel's disk cache with the tree, so only
 what a mutation touches is rebuilt.
 """
+import collections
+import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -24,6 +30,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIST = os.path.join(ROOT, "tools", "mutation", "mutations.txt")
+EQUIVALENT = os.path.join(ROOT, "tools", "mutation", "equivalent.txt")
 KEYS = ("name", "file", "target", "find", "put")
 
 
@@ -77,17 +84,181 @@ def copy_tree(scratch):
                         dirs_exist_ok=True)
 
 
-def bazel_test(tree, targets):
+def bazel_test(tree, targets, *flags):
     # A mutation that makes a test hang is caught by the timeout; 30 s is
     # twice the slowest test's time, so that costs no more than that.
     cmd = [os.path.join(tree, "tools", "bazel"), "test", "--noshow_progress",
            "--color=no", "--curses=no", "--test_output=errors",
-           "--test_timeout=30"] + targets
+           "--test_timeout=30", *flags] + targets
     r = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
     return r.returncode, r.stdout + r.stderr
 
 
+def make_scratch():
+    scratch = tempfile.mkdtemp(prefix="mutation-")
+    tree = os.path.join(scratch, "main")
+    os.makedirs(tree)
+    copy_tree(tree)
+    return scratch, tree
+
+
+def drop_scratch(scratch, tree):
+    subprocess.run([os.path.join(tree, "tools", "bazel"), "clean", "--expunge"],
+                   cwd=tree, capture_output=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def parse_equivalent(path):
+    """{(file, original, mutated): reason} from equivalent.txt.
+
+    A block per mutant: `file:`, `line:` (the original, stripped), `put:`
+    (the mutated line, stripped) and `why:`, one line each.
+    """
+    entries, block = {}, {}
+    keys = ("file", "line", "put", "why")
+
+    def close(number):
+        if not block:
+            return
+        missing = [k for k in keys if k not in block]
+        if missing:
+            sys.exit(f"{path}:{number}: block lacks {missing}")
+        entries[(block["file"], block["line"], block["put"])] = block["why"]
+        block.clear()
+
+    if not os.path.exists(path):
+        return entries
+    number = 0
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if line.startswith("#"):
+                continue
+            if not line.strip():
+                close(number)
+                continue
+            key, sep, value = line.partition(": ")
+            if not sep or key not in keys or key in block:
+                sys.exit(f"{path}:{number}: expected one of {keys} once per block")
+            block[key] = value.strip()
+        close(number)
+    return entries
+
+
+# Generated mutants run against `bazel test //pkg:all`: the first failing
+# test is enough for a verdict, so the rest are not waited for.
+SAMPLE_FLAGS = ("--build_tests_only", "--notest_keep_going")
+
+
+def run_random(argv):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import generate  # pylint: disable=import-outside-toplevel
+
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    count = int(opts["random"])
+    seed_text = opts.get("seed", "0")
+    seed = int(seed_text, 0)  # 0x... for a commit hash
+    min_score = float(opts.get("min_score", "0"))
+    results_path = opts.get("results")
+    under = opts.get("under", "")
+
+    equivalent = parse_equivalent(EQUIVALENT)
+    mutants = generate.all_mutants(ROOT, under)
+    stale = set(equivalent) - {m.key for m in mutants}
+    for key in sorted(stale):
+        print(f"equivalent.txt names a mutant the generator no longer makes: {key}")
+    if stale:
+        return 1
+    pool = [m for m in mutants if m.key not in equivalent]
+    print(f"{len(mutants)} mutants generated, {len(mutants) - len(pool)} of them "
+          f"named equivalent; drawing {count} with seed {seed}")
+    sample = random.Random(seed).sample(pool, min(count, len(pool)))
+    sample.sort(key=lambda m: (m.package, m.file, m.line, m.col))
+
+    done = {}
+    if results_path and os.path.exists(results_path):
+        with open(results_path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                done[r["name"] + r["after"]] = r["verdict"]
+
+    scratch, tree = make_scratch()
+    start = time.time()
+    packages = sorted({m.package for m in sample})
+    rc, out = bazel_test(tree, [f"//{p}:all" for p in packages], "--build_tests_only")
+    if rc != 0:
+        print(out[-4000:])
+        print("the unmutated tree does not pass its tests: no verdict")
+        return 1
+    print(f"unmutated: the tests of {len(packages)} packages pass "
+          f"({time.time() - start:.0f} s)")
+
+    verdicts = collections.defaultdict(collections.Counter)
+    for m in sample:
+        key = m.name + m.after
+        if key in done:
+            verdict = done[key]
+        else:
+            verdict, seconds = run_mutant(tree, m)
+            print(f"{verdict:14} {seconds:4.0f} s  {m.name}", flush=True)
+            if results_path:
+                with open(results_path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"name": m.name, "after": m.after,
+                                        "verdict": verdict}) + "\n")
+        if verdict != "caught":
+            print(f"  {verdict}: {m.name}\n  - {m.before.strip()}\n  + {m.after.strip()}")
+        verdicts[m.package][verdict] += 1
+    drop_scratch(scratch, tree)
+    return report(verdicts, min_score, time.time() - start)
+
+
+def run_mutant(tree, m):
+    path = os.path.join(tree, m.file)
+    with open(path, encoding="utf-8") as f:
+        original = f.read()
+    lines = original.split("\n")
+    if lines[m.line - 1] != m.before:
+        sys.exit(f"{m.name}: the line is not what the generator read")
+    lines[m.line - 1] = m.after
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    t = time.time()
+    rc, out = bazel_test(tree, [f"//{m.package}:all"], *SAMPLE_FLAGS)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(original)
+    verdict = {3: "caught", 0: "survived", 1: "did-not-build"}.get(rc, f"error-{rc}")
+    if verdict.startswith("error") or verdict == "did-not-build":
+        print(out[-1500:])
+    return verdict, time.time() - t
+
+
+def report(verdicts, min_score, seconds):
+    print(f"\n{'package':28} {'caught':>7} {'survived':>9} {'no build':>9} {'score':>7}")
+    total = collections.Counter()
+    low = []
+    for package in sorted(verdicts):
+        v = verdicts[package]
+        total.update(v)
+        judged = v["caught"] + v["survived"]
+        score = 100.0 * v["caught"] / judged if judged else 100.0
+        if score < min_score:
+            low.append(package)
+        print(f"{package:28} {v['caught']:7} {v['survived']:9} "
+              f"{v['did-not-build']:9} {score:6.1f}%")
+    judged = total["caught"] + total["survived"]
+    score = 100.0 * total["caught"] / judged if judged else 100.0
+    print(f"{'total':28} {total['caught']:7} {total['survived']:9} "
+          f"{total['did-not-build']:9} {score:6.1f}%   ({seconds:.0f} s)")
+    errors = sum(n for k, n in total.items() if k.startswith("error"))
+    bad = total["did-not-build"] or errors or score < min_score
+    if bad:
+        print(f"FAILED: score below {min_score}% or a mutant did not build")
+    return 1 if bad else 0
+
+
 def main(argv):
+    if any(a.startswith("--random=") for a in argv):
+        return run_random(argv)
     check_only = "--check" in argv
     words = [a for a in argv if not a.startswith("--")]
     mutations = [m for m in parse(LIST)
@@ -102,10 +273,7 @@ def main(argv):
         print(f"{len(mutations)} mutations apply")
         return 0
 
-    scratch = tempfile.mkdtemp(prefix="mutation-")
-    tree = os.path.join(scratch, "main")
-    os.makedirs(tree)
-    copy_tree(tree)
+    scratch, tree = make_scratch()
     targets = sorted({m["target"] for m in mutations})
     start = time.time()
     rc, out = bazel_test(tree, targets)
@@ -129,9 +297,7 @@ def main(argv):
         print(f"{verdict:14} {time.time() - t:5.0f} s  {m['target']:45} {m['name']}")
         if verdict == "DOES NOT BUILD":
             print(out[-2000:])
-    subprocess.run([os.path.join(tree, "tools", "bazel"), "clean", "--expunge"],
-                   cwd=tree, capture_output=True)
-    shutil.rmtree(scratch, ignore_errors=True)
+    drop_scratch(scratch, tree)
     print(f"{len(mutations) - bad} of {len(mutations)} mutations caught "
           f"({time.time() - start:.0f} s)")
     return 1 if bad else 0

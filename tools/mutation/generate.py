@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""Generated one-line mutants of the project's library code.
+
+    tools/mutation/generate.py                 # counts per package and operator
+    tools/mutation/generate.py --list          # every mutant, one per line
+    tools/mutation/generate.py --list camera   # those of files under camera/
+
+The files are the sources and headers of every cc_library of //classes,
+//concurrency/..., //decorators and //camera that is not testonly (so never a
+test, fuzzer, benchmark or main), as `bazel query` names them. Each line of
+code outside comments, string literals and preprocessor lines gets every
+mutant that the operators below make of it, one change per mutant:
+
+    relational  <  <=   >  >=   ==  !=        (each to its partner)
+    arithmetic  +  -                          (binary, each to the other)
+    logical     &&  ||
+    constant    an integer literal plus one and minus one; true and false
+    negate      if (c) / while (c)  ->  if (!(c)) / while (!(c))
+    delete      a statement that is a call whose result is not used
+    default     return x;  ->  return {};  (an error for a StatusOr)
+
+A mutant must not fail to build for a trivial reason, because that is no
+verdict on the tests. So the generator skips what it can tell in advance
+would not build: a deleted call or a dropped returned value whose variables
+would then be unused (-Werror), `+` and `-` on a line with a string literal
+or an iterator, `return {}` in a lambda or a function that returns a
+reference or `auto`, constants in `case` labels, `static_assert`, `= 0` and
+bit-field widths, and conditions that declare a variable. The run counts any
+that still do not build apart from the verdicts.
+
+Each mutant has a stable name, `file:line:col:operator`, and a key that does
+not move with line numbers (file, original line, mutated line), which is what
+equivalent.txt uses.
+"""
+import collections
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGES = ("//classes", "//concurrency", "//decorators", "//camera")
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    file: str      # from the repository root
+    package: str   # its Bazel package, e.g. concurrency/io
+    line: int      # 1-based
+    col: int       # 1-based column of the change
+    op: str        # operator name
+    before: str    # the whole original line
+    after: str     # the whole mutated line
+
+    @property
+    def name(self):
+        return f"{self.file}:{self.line}:{self.col}:{self.op}"
+
+    @property
+    def key(self):
+        return (self.file, self.before.strip(), self.after.strip())
+
+
+def library_files(root=ROOT):
+    """(file, package) of every non-testonly cc_library source and header."""
+    universe = " + ".join(f"{p}/..." for p in PACKAGES)
+    libs = f"kind(cc_library, {universe}) except attr(testonly, 1, {universe})"
+    query = f"labels(srcs, {libs}) + labels(hdrs, {libs})"
+    out = subprocess.run(
+        [os.path.join(root, "tools", "bazel"), "query", "--output=label", query],
+        cwd=root, check=True, capture_output=True, text=True).stdout
+    files = []
+    for label in out.split():
+        if not label.startswith("//"):
+            continue
+        package, _, name = label[2:].partition(":")
+        if name.endswith((".cc", ".h")):
+            files.append((f"{package}/{name}", package))
+    return sorted(set(files))
+
+
+# --- masking: code only ------------------------------------------------------
+
+def mask_lines(text):
+    """Each line with comments and string/char literal contents blanked.
+
+    Blanked characters become spaces (literal delimiters stay), so columns
+    match the original line and no operator is ever found inside a literal
+    or a comment. Raw strings R"(...)" are blanked too.
+    """
+    out, i, n = [], 0, len(text)
+    buf = []
+    state = "code"
+    raw_end = ""
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            if state == "line_comment":
+                state = "code"
+            buf.append("\n")
+            i += 1
+            continue
+        if state == "code":
+            if text.startswith("//", i):
+                state = "line_comment"
+                buf.append(" ")
+            elif text.startswith("/*", i):
+                state = "block_comment"
+                buf.append("  ")
+                i += 2
+                continue
+            elif c == "R" and text.startswith('R"', i) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+                j = text.index("(", i)
+                raw_end = ")" + text[i + 2:j] + '"'
+                buf.append(text[i:j + 1])
+                i = j + 1
+                state = "raw"
+                continue
+            elif c == '"':
+                state = "string"
+                buf.append(c)
+            elif c == "'" and not (i > 0 and text[i - 1].isalnum()):  # not 1'000
+                state = "char"
+                buf.append(c)
+            else:
+                buf.append(c)
+        elif state in ("string", "char"):
+            if c == "\\":
+                buf.append("  ")
+                i += 2
+                continue
+            if (c == '"' and state == "string") or (c == "'" and state == "char"):
+                state = "code"
+                buf.append(c)
+            else:
+                buf.append(" ")
+        elif state == "raw":
+            if text.startswith(raw_end, i):
+                buf.append(" " * (len(raw_end) - 1) + '"')
+                i += len(raw_end)
+                state = "code"
+                continue
+            buf.append(" ")
+        elif state == "line_comment":
+            buf.append(" ")
+        elif state == "block_comment":
+            if text.startswith("*/", i):
+                state = "code"
+                buf.append("  ")
+                i += 2
+                continue
+            buf.append(" ")
+        i += 1
+    return "".join(buf).split("\n")
+
+
+# --- operators ---------------------------------------------------------------
+
+RELATIONAL = {" < ": " <= ", " <= ": " < ", " > ": " >= ", " >= ": " > ",
+              " == ": " != ", " != ": " == "}
+ARITHMETIC = {" + ": " - ", " - ": " + "}
+LOGICAL = {" && ": " || ", " || ": " && "}
+IDENT = re.compile(r"[A-Za-z_]\w*")
+INT = re.compile(r"(?<![\w.])(0[xX][0-9a-fA-F]+|\d+)([uUlL]*)(?![\w.'])")
+ITERATOR_HINTS = ("begin(", "end(", "data()", "end_", "begin_", "ptr", "Ptr",
+                  "cursor", "char*", "pos", "it ", "it)", "limit", "start")
+KEYWORDS = {"return", "if", "while", "for", "switch", "case", "else", "do",
+            "sizeof", "static_cast", "const", "auto", "true", "false",
+            "nullptr", "this", "std", "absl", "int", "char", "void", "new",
+            "delete", "co_return", "throw", "break", "continue", "size_t"}
+
+
+def _find_all(line, token):
+    start = 0
+    while True:
+        i = line.find(token, start)
+        if i < 0:
+            return
+        yield i
+        start = i + 1
+
+
+def _balanced(s):
+    depth = 0
+    for c in s:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _close_paren(s, open_index):
+    depth = 0
+    for j in range(open_index, len(s)):
+        depth += s[j] == "("
+        depth -= s[j] == ")"
+        if depth == 0:
+            return j
+    return -1
+
+
+class _File:
+    def __init__(self, path, package, text):
+        self.path, self.package = path, package
+        self.lines = text.split("\n")
+        self.code = mask_lines(text)
+        words = collections.Counter()
+        for c in self.code:
+            words.update(IDENT.findall(c))
+        self.words = words
+        self.skip_line = self._unsafe_lines()
+
+    def _unsafe_lines(self):
+        """Lines no operator should touch: preprocessor, static_assert, ...
+
+        A multi-line static_assert, template header or preprocessor
+        continuation makes every line of it unsafe.
+        """
+        skip = set()
+        continuing = False
+        for i, c in enumerate(self.code):
+            s = c.strip()
+            if continuing or s.startswith("#"):
+                skip.add(i)
+                continuing = s.endswith("\\")
+                continue
+            if s.startswith(("static_assert", "template", "case ", "default:",
+                             "ABSL_", "using ", "namespace", "extern")):
+                skip.add(i)
+            if re.search(r"\)\s*(const\s*)?(override\s*)?=\s*0\s*;", s):
+                skip.add(i)  # pure virtual
+            if re.search(r"\w\s*:\s*\d+\s*[;=]", s) and "?" not in s:
+                skip.add(i)  # bit-field width
+        return skip
+
+    def unused_after_removing(self, text):
+        """Whether removing `text` could leave a name used nowhere else.
+
+        Counts across the whole file, so a local named like another is
+        trusted: the run counts what slips through as did-not-build.
+        """
+        for w in set(IDENT.findall(text)) - KEYWORDS:
+            if self.words[w] - text.count(w) < 2:
+                return True
+        return False
+
+    def enclosing_opener(self, index):
+        """The line that opens the function (or lambda) around line index."""
+        indent = len(self.code[index]) - len(self.code[index].lstrip())
+        for j in range(index, -1, -1):
+            c = self.code[j]
+            if not c.strip():
+                continue
+            k = len(c) - len(c.lstrip())
+            opener = c.rstrip().endswith("{") and (k < indent or j == index)
+            if not opener:
+                continue
+            s = c.strip()
+            if re.match(r"(\}\s*)?(if|else|for|while|switch|do|try|catch)\b", s):
+                indent = k
+                continue
+            # the signature may span lines: take up to 4 lines above
+            sig = " ".join(x.strip() for x in self.code[max(0, j - 4):j + 1])
+            return s, sig
+        return "", ""
+
+
+def _mutants_of_line(f, i):
+    line, code = f.lines[i], f.code[i]
+    s = code.strip()
+    if i in f.skip_line or not s:
+        return
+
+    def make(col, old, new, op):
+        return Mutant(f.path, f.package, i + 1, col + 1, op, line,
+                      line[:col] + new + line[col + len(old):])
+
+    for table, op in ((RELATIONAL, "relational"), (LOGICAL, "logical")):
+        for old, new in table.items():
+            for col in _find_all(code, old):
+                if old in (" < ", " > ") and re.search(r"\boperator\s*$", code[:col]):
+                    continue
+                yield make(col, old, new, op)
+
+    has_literal = '"' in code or "'" in code
+    looks_pointer = any(h in code for h in ITERATOR_HINTS)
+    for old, new in ARITHMETIC.items():
+        if has_literal or looks_pointer or "StrCat" in code or "string" in code:
+            break
+        for col in _find_all(code, old):
+            yield make(col, old, new, "arithmetic")
+
+    if not re.search(r"\[\s*\d*\s*\]\s*=|\{\s*\d+\s*\}|<\s*\d+\s*>", s):
+        for m in INT.finditer(code):
+            digits, suffix = m.group(1), m.group(2)
+            if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX":
+                continue  # octal (file modes): a mode +1 is no bug worth naming
+            value = int(digits, 0)
+            for delta in (1, -1):
+                v = value + delta
+                if v < 0:
+                    continue
+                text = (hex(v) if digits.lower().startswith("0x") else str(v)) + suffix
+                mut = make(m.start(), m.group(0), text, "constant")
+                yield mut
+    for m in re.finditer(r"\b(true|false)\b", code):
+        new = "false" if m.group(1) == "true" else "true"
+        yield make(m.start(), m.group(1), new, "constant")
+
+    m = re.match(r"(\s*(?:\}\s*else\s+)?(?:if|while)\s*)\(", code)
+    if m and not re.match(r"\s*if\s+constexpr", code):
+        open_i = len(m.group(1))
+        close_i = _close_paren(code, open_i)
+        cond = code[open_i + 1:close_i] if close_i > 0 else ""
+        declares = ";" in cond or re.search(r"[^=!<>]=[^=]", cond)
+        if close_i > 0 and not declares:
+            new_line = (line[:open_i] + "(!(" + line[open_i + 1:close_i] + "))"
+                        + line[close_i + 1:])
+            yield Mutant(f.path, f.package, i + 1, open_i + 1, "negate", line,
+                         new_line)
+
+    call = re.match(r"(\s*)([A-Za-z_][\w:]*(?:(?:\.|->)[A-Za-z_]\w*)*)\((.*)\);\s*$", code)
+    if call and _balanced(call.group(3)) and call.group(2) not in KEYWORDS \
+            and not call.group(2).startswith(("static_assert", "ABSL_", "CHECK")):
+        statement = line.strip()
+        if not f.unused_after_removing(statement) and i > 0 \
+                and not f.code[i - 1].rstrip().endswith((")", "else")):
+            yield Mutant(f.path, f.package, i + 1, len(call.group(1)) + 1,
+                         "delete", line, call.group(1) + "// deleted")
+
+    ret = re.match(r"(\s*)return (.+);\s*$", code)
+    if ret and _balanced(ret.group(2)):
+        value = ret.group(2).strip()
+        opener, sig = f.enclosing_opener(i)
+        lambda_ = re.search(r"\]\s*(\(|\{|mutable)", opener) and "->" not in opener
+        by_ref = re.search(r"&\s*(operator\S*|[\w:]+)\s*\(", sig) and "->" not in sig
+        auto = re.match(r"(static\s+|inline\s+|constexpr\s+)*auto\b", sig.strip())
+        trivial = value in ("{}", "true", "false", "nullptr", "0", "*this",
+                            "absl::OkStatus()", "std::nullopt")
+        unused = f.unused_after_removing(value)
+        if opener and not (lambda_ or by_ref or auto or trivial or unused):
+            new = "absl::UnknownError(\"mutant\")" if "StatusOr<" in sig else "{}"
+            col = len(ret.group(1)) + len("return ")
+            yield Mutant(f.path, f.package, i + 1, col + 1, "default", line,
+                         line[:col] + new + ";")
+
+
+def mutants_of(path, package, text):
+    f = _File(path, package, text)
+    for i in range(len(f.lines)):
+        yield from _mutants_of_line(f, i)
+
+
+def all_mutants(root=ROOT, under=""):
+    result = []
+    for path, package in library_files(root):
+        if not path.startswith(under):
+            continue
+        with open(os.path.join(root, path), encoding="utf-8") as f:
+            result.extend(mutants_of(path, package, f.read()))
+    return result
+
+
+def main(argv):
+    under = next((a for a in argv if not a.startswith("--")), "")
+    mutants = all_mutants(under=under)
+    if "--list" in argv:
+        for m in mutants:
+            print(f"{m.name}\n  - {m.before.strip()}\n  + {m.after.strip()}")
+        return 0
+    by_package = collections.Counter(m.package for m in mutants)
+    by_op = collections.Counter(m.op for m in mutants)
+    for package, n in sorted(by_package.items()):
+        print(f"{package:30} {n:6}")
+    print(f"{'total':30} {len(mutants):6}")
+    print(", ".join(f"{op} {n}" for op, n in sorted(by_op.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "camera/mjpeg.h"
+#include "concurrency/io/posix_error.h"
 #include "concurrency/io/read_write.h"
 
 namespace camera {
@@ -22,17 +23,34 @@ constexpr absl::Duration kTick = absl::Milliseconds(250);  // stall checks
 
 }  // namespace
 
-StreamLoop::StreamLoop(FrameHub& hub, absl::Duration stall_timeout,
-                       OnClose on_close)
-    : hub_(hub),
-      stall_timeout_(stall_timeout),
-      on_close_(std::move(on_close)),
-      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
-      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+absl::StatusOr<std::unique_ptr<StreamLoop>> StreamLoop::Create(
+    FrameHub& hub, absl::Duration stall_timeout, OnClose on_close) {
+  ScopedFd epoll_fd(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd.valid()) {
+    return concurrency::io::PosixError("stream loop: epoll_create1", errno);
+  }
+  ScopedFd wake_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_fd.valid()) {
+    return concurrency::io::PosixError("stream loop: eventfd", errno);
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = nullptr;  // the wake-up; clients carry their Client*
-  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev);
+  if (epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, wake_fd.get(), &ev) != 0) {
+    return concurrency::io::PosixError("stream loop: epoll_ctl", errno);
+  }
+  return std::unique_ptr<StreamLoop>(
+      new StreamLoop(hub, stall_timeout, std::move(on_close),
+                     std::move(epoll_fd), std::move(wake_fd)));
+}
+
+StreamLoop::StreamLoop(FrameHub& hub, absl::Duration stall_timeout,
+                       OnClose on_close, ScopedFd epoll_fd, ScopedFd wake_fd)
+    : hub_(hub),
+      stall_timeout_(stall_timeout),
+      on_close_(std::move(on_close)),
+      epoll_fd_(std::move(epoll_fd)),
+      wake_fd_(std::move(wake_fd)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -161,8 +179,12 @@ int StreamLoop::AdoptPending() {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = c.get();
-    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, c->fd.get(), &ev);
+    const bool watched =
+        epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, c->fd.get(), &ev) == 0;
     clients_.push_back(std::move(c));
+    // The kernel's epoll limits (max_user_watches) were reached: a stream
+    // that would never be woken is closed at once, not kept silent.
+    if (!watched) Drop(clients_.back().get());
   }
   return static_cast<int>(added.size());
 }

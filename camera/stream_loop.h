@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "camera/frame_hub.h"
@@ -44,7 +45,11 @@ class StreamLoop {
  public:
   using OnClose = std::function<void(int64_t id)>;
 
-  StreamLoop(FrameHub& hub, absl::Duration stall_timeout, OnClose on_close);
+  // Starts the loop's thread. Errors (no epoll instance or eventfd to be
+  // had: the process's descriptor limit, the kernel's epoll limits) name
+  // the call that failed.
+  static absl::StatusOr<std::unique_ptr<StreamLoop>> Create(
+      FrameHub& hub, absl::Duration stall_timeout, OnClose on_close);
   ~StreamLoop();
   StreamLoop(const StreamLoop&) = delete;
   StreamLoop& operator=(const StreamLoop&) = delete;
@@ -81,6 +86,10 @@ class StreamLoop {
     int64_t skipped = 0;
     absl::Time progress;
   };
+
+  StreamLoop(FrameHub& hub, absl::Duration stall_timeout, OnClose on_close,
+             concurrency::io::ScopedFd epoll_fd,
+             concurrency::io::ScopedFd wake_fd);
 
   void Run();
   // The steps of one round of Run().

@@ -74,14 +74,23 @@ absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
     std::unique_ptr<FrameSource> source, StreamerOptions options) {
   if (options.max_clients < 1 || options.fps <= 0 || options.jpeg_quality < 1 ||
       options.jpeg_quality > 100 || options.desired_fps < 0 ||
-      options.drop_same_frames < 0 ||
+      options.drop_same_frames < 0 || options.stream_send_buffer < 4096 ||
       options.device_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "need max_clients >= 1, fps > 0, jpeg_quality in [1, 100], "
-        "desired_fps >= 0, drop_same_frames >= 0, device_timeout > 0");
+        "desired_fps >= 0, drop_same_frames >= 0, device_timeout > 0, "
+        "stream_send_buffer >= 4096");
   }
   std::unique_ptr<Streamer> s(
       new Streamer(std::move(source), std::move(options)));
+  if (s->options_.serving == Serving::kEventLoop) {
+    Streamer* self = s.get();
+    absl::StatusOr<std::unique_ptr<StreamLoop>> loop =
+        StreamLoop::Create(s->hub_, s->options_.send_timeout,
+                           [self](int64_t id) { self->RemoveClient(id); });
+    if (!loop.ok()) return loop.status();
+    s->loop_ = *std::move(loop);
+  }
   s->Route();
   if (absl::Status started = s->server_.Start(); !started.ok()) {
     return started;
@@ -92,11 +101,6 @@ absl::StatusOr<std::unique_ptr<Streamer>> Streamer::Start(
 
 Streamer::Streamer(std::unique_ptr<FrameSource> source, StreamerOptions options)
     : options_(std::move(options)),
-      loop_(options_.serving == Serving::kEventLoop
-                ? std::make_unique<StreamLoop>(
-                      hub_, options_.send_timeout,
-                      [this](int64_t id) { RemoveClient(id); })
-                : nullptr),
       stream_threads_(options_.serving == Serving::kThreadPerStream
                           ? std::make_unique<concurrency::ThreadPool>(
                                 options_.max_clients, "stream")
@@ -233,10 +237,7 @@ http::HttpResponse Streamer::Stream(const http::HttpRequest& request) {
   }
   http::HttpResponse r = MultipartResponse();
   r.stream = [this, slot, counts](io::ScopedFd socket) {
-    // A fixed send buffer of some frames (not the kernel's autotuned up to
-    // 4 MiB) bounds what a stalled client pins in the kernel and lets the
-    // stall be noticed within a second or so.
-    int sndbuf = 256 << 10;
+    const int sndbuf = options_.stream_send_buffer;
     setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     if (loop_ != nullptr) {
       loop_->Add(std::move(socket), slot->id(), counts);

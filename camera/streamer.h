@@ -79,6 +79,11 @@ struct StreamerOptions {
   size_t max_header_bytes = 8192;
   absl::Duration header_timeout = absl::Seconds(5);
   absl::Duration send_timeout = absl::Seconds(10);
+  // Each stream's kernel send buffer (SO_SNDBUF), fixed rather than the
+  // kernel's autotuned up to 4 MiB: it bounds what a stalled client pins in
+  // the kernel, and lets the stall be noticed within about a second. A few
+  // frames at 640x480; raise it for high resolutions (a 4K JPEG is ~1 MiB).
+  int stream_send_buffer = 256 << 10;
   Serving serving = Serving::kEventLoop;
   // HTTP basic auth on every URL unless empty (http::BasicAuthAdmits:
   // compared in constant time; never logged).

@@ -37,6 +37,9 @@ ABSL_FLAG(int, max_connections, 4096,
           "HTTP connections open at once (reading a request, idle between "
           "requests, or being answered; streams count toward --max_clients): "
           "more get 503.");
+ABSL_FLAG(int, stream_send_buffer, 256 << 10,
+          "Each stream's kernel send buffer in bytes (SO_SNDBUF): what a "
+          "stalled client may pin; raise it for 4K frames.");
 ABSL_FLAG(absl::Duration, send_timeout, absl::Seconds(10),
           "A client that accepts no data for this long is dropped.");
 
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.send_timeout = absl::GetFlag(FLAGS_send_timeout);
+  options.stream_send_buffer = absl::GetFlag(FLAGS_stream_send_buffer);
   options.allow_origin = absl::GetFlag(FLAGS_allow_origin);
   options.desired_fps = absl::GetFlag(FLAGS_desired_fps);
   options.drop_same_frames = absl::GetFlag(FLAGS_drop_same_frames);

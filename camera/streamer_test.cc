@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "absl/strings/strip.h"
 #include "camera/frame_source.h"
 #include "camera/mjpeg_clip.h"
+#include "camera/stream_loop.h"
 #include "concurrency/io/read_write.h"
 #include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
@@ -775,6 +777,34 @@ TEST_P(StreamerTest, DesiredFpsAndSameFramesSaveWorkAndStatsCountIt) {
                          "\"skipped_for_desired_fps\": ([2-9][0-9]|1[2-9])"));
   EXPECT_THAT(stats, ::testing::ContainsRegex("\"frames_read\": [2-9][0-9]"));
   EXPECT_THAT(stats, HasSubstr("\"encoders\": 2,"));
+}
+
+// With no descriptor to be had, the event loop cannot start: an error that
+// names the call, not a loop that waits on nothing.
+TEST(StreamLoopTest, NoDescriptorLeftIsAnErrorNamingTheCall) {
+  FrameHub hub;
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit none = old;
+  none.rlim_cur = 0;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none), 0);
+  absl::StatusOr<std::unique_ptr<StreamLoop>> loop =
+      StreamLoop::Create(hub, absl::Seconds(1), [](int64_t) {});
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_THAT(loop.status().message(), HasSubstr("epoll_create1"));
+  EXPECT_FALSE(loop.ok());
+}
+
+TEST(StreamerOptionsTest, ASendBufferTooSmallForAFrameHeadIsRefused) {
+  StreamerOptions o;
+  o.port = 0;
+  o.stream_send_buffer = 100;
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource("test", {.width = 64, .height = 48, .fps = 30});
+  ASSERT_THAT(src.status(), IsOk());
+  absl::StatusOr<std::unique_ptr<Streamer>> s =
+      Streamer::Start(*std::move(src), o);
+  EXPECT_THAT(s.status().message(), HasSubstr("stream_send_buffer"));
 }
 
 TEST_P(StreamerTest, StopEndsStreamsAndJoins) {

@@ -216,7 +216,8 @@ void ConverterSection(const Bench& b) {
     unlink(xml.c_str());
     to_file_nosync.push_back(Time([&] {
       if (auto s = concurrency::pipeline::CsvFileToXmlFile(
-              csv, xml, {}, false, concurrency::io::AtomicFile::Sync::kNone);
+              csv, xml, {}, concurrency::io::AtomicFile::Mode::kNoReplace,
+              concurrency::io::AtomicFile::Sync::kNone);
           !s.ok()) {
         Die(s);
       }

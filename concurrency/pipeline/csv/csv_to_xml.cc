@@ -373,16 +373,14 @@ absl::StatusOr<std::string> CsvToXml(absl::string_view csv,
 
 absl::Status CsvFileToXmlFile(const std::string& csv_path,
                               const std::string& xml_path,
-                              const CsvToXmlOptions& options, bool replace,
+                              const CsvToXmlOptions& options,
+                              io::AtomicFile::Mode mode,
                               io::AtomicFile::Sync sync) {
   io::ScopedFd fd(open(csv_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid())
     return io::PosixError(absl::StrCat("open ", csv_path), errno);
   absl::StatusOr<std::unique_ptr<io::AtomicFile>> out =
-      io::AtomicFile::Create(xml_path,
-                             replace ? io::AtomicFile::Mode::kReplace
-                                     : io::AtomicFile::Mode::kNoReplace,
-                             sync);
+      io::AtomicFile::Create(xml_path, mode, sync);
   if (!out.ok()) return out.status();
   io::AtomicFile* file = out->get();
   CsvToXmlConverter converter(

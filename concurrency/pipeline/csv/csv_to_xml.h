@@ -116,11 +116,12 @@ absl::StatusOr<std::string> CsvToXml(absl::string_view csv,
 
 // Converts the file `csv_path` into `xml_path` in bounded memory. The XML
 // appears under `xml_path` only complete and durable (see atomic_file.h);
-// an existing `xml_path` is not replaced unless `replace`; `sync` says what
-// is fsynced (atomic_file.h).
+// `mode` says whether an existing `xml_path` is replaced, `sync` what is
+// fsynced (atomic_file.h).
 absl::Status CsvFileToXmlFile(
     const std::string& csv_path, const std::string& xml_path,
-    const CsvToXmlOptions& options = {}, bool replace = false,
+    const CsvToXmlOptions& options = {},
+    io::AtomicFile::Mode mode = io::AtomicFile::Mode::kNoReplace,
     io::AtomicFile::Sync sync = io::AtomicFile::Sync::kAll);
 
 }  // namespace concurrency::pipeline

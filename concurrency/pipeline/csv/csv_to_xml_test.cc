@@ -269,7 +269,8 @@ TEST_F(CsvFileToXmlFileTest, AnExistingOutputIsNotReplaced) {
                        HasSubstr("out.xml already exists")));
   EXPECT_EQ(*io::ReadFileToString(xml_), "mine");
   EXPECT_THAT(testing_util::ListDir(dir_), ElementsAre("in.csv", "out.xml"));
-  ASSERT_THAT(CsvFileToXmlFile(csv_, xml_, {}, /*replace=*/true), IsOk());
+  ASSERT_THAT(CsvFileToXmlFile(csv_, xml_, {}, io::AtomicFile::Mode::kReplace),
+              IsOk());
   EXPECT_NE(*io::ReadFileToString(xml_), "mine");
 }
 

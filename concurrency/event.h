@@ -50,9 +50,21 @@ class Event {
   // Like `WaitFor`, with an absolute deadline.
   bool WaitUntil(absl::Time deadline) const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Blocks until at least `n` threads are blocked in `Wait*()` (having found
+  // the flag lowered), or `timeout` passes; returns whether they are. For
+  // tests that must know a thread really waits before they set the flag, as
+  // `BlockingQueue::AwaitWaiters`.
+  bool AwaitWaiters(int n, absl::Duration timeout) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
+  // Waits on mu_ (held) for the flag until `deadline`, counted as a waiter.
+  bool AwaitSetLocked(absl::Time deadline) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
   bool set_ ABSL_GUARDED_BY(mu_) = false;
+  mutable int waiters_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace concurrency

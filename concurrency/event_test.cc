@@ -48,15 +48,31 @@ TEST(EventTest, SetWakesEveryWaiter) {
   std::vector<std::thread> waiters;
   for (int i = 0; i < kWaiters; ++i) {
     waiters.emplace_back([&event, &woke, i] {
-      event.Wait();
+      if (i % 2 == 0) {
+        event.Wait();
+      } else {
+        EXPECT_TRUE(event.WaitFor(absl::InfiniteDuration()));
+      }
       woke[i] = 1;
     });
   }
+  // Every thread is blocked in a wait before the flag is raised, so the
+  // test sees Set() wake waiters, not threads that found the flag up.
+  ASSERT_TRUE(event.AwaitWaiters(kWaiters, absl::Seconds(60)));
   event.Set();
   for (std::thread& t : waiters) {
     t.join();
   }
   EXPECT_EQ(woke, std::vector<int>(kWaiters, 1));
+}
+
+TEST(EventTest, AThreadThatFindsTheFlagRaisedIsNoWaiter) {
+  Event event;
+  EXPECT_FALSE(event.AwaitWaiters(1, absl::ZeroDuration()));
+  event.Set();
+  std::thread t([&event] { event.Wait(); });
+  t.join();
+  EXPECT_FALSE(event.AwaitWaiters(1, absl::ZeroDuration()));
 }
 
 TEST(EventTest, WaitForReturnsTrueWhenSetFromAnotherThread) {

@@ -1,8 +1,10 @@
 // The tutorial's camera streamer: capture, encode once, stream to every
 // browser that opens http://127.0.0.1:9000/.
 //
-//   bazel run //camera:streamer                       # camera 0, else a test
-//   pattern bazel run //camera:streamer -- --source=file:clip.avi --port=8080
+// clang-format off
+//   bazel run //camera:streamer                       # camera 0, else a test pattern
+//   bazel run //camera:streamer -- --source=file:clip.avi --port=8080
+// clang-format on
 #include <signal.h>
 
 #include <algorithm>

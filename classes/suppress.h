@@ -2,11 +2,11 @@
 // exception raised inside its `with` block: it catches it, reports it, and
 // the program goes on after the block.
 //
-//   absl::Status s = RunSuppressing([&] { ...; throw
-//   std::runtime_error("TEST"); },
+// clang-format off
+//   absl::Status s = RunSuppressing([&] { ...; throw std::runtime_error("TEST"); },
 //                                   [](absl::string_view what) { log(what); });
-//   // s is an Internal error "suppressed exception: TEST"; execution
-//   continues.
+//   // s is an Internal error "suppressed exception: TEST"; execution continues.
+// clang-format on
 //
 // The default, in C++ as in Python without `return True`, is to let the
 // exception propagate: just call the body. Destructors (RAII) run either way,

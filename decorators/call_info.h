@@ -2,11 +2,13 @@
 // `CallInfo.info`: an object owning a log file whose `Info(f, name)` wraps
 // functions so that each call appends one line to that file.
 //
-//   absl::StatusOr<std::shared_ptr<CallInfo>> ci1 =
-//   CallInfo::Open("mylog1.log"); auto f = (*ci1)->Info(F, "f");            //
-//   @ci1.info f();     // mylog1.log: "f -> 11/25/26 15:30:01\t0.30012\t1"
+// clang-format off
+//   absl::StatusOr<std::shared_ptr<CallInfo>> ci1 = CallInfo::Open("mylog1.log");
+//   auto f = (*ci1)->Info(F, "f");  // @ci1.info
+//   f();                            // mylog1.log: "f -> 11/25/26 15:30:01\t0.30012\t1"
 //   (*ci1)->set_format("%(func_name)s -> %(call_time)s\t%(call_n)s");
 //   (*ci1)->turn_on_off(false);
+// clang-format on
 //
 // The line comes from a template in Python's %-format syntax, with the fields
 // `func_name` (the name given to Info), `call_time` (when the call began, as

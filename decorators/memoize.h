@@ -23,22 +23,18 @@
 // on `lru_cache`'s examples; on others it may keep an older entry. `stats()`
 // and `Clear()` are `cache_info()` and `cache_clear()`.
 //
-// What a call costs (2-core x86-64 VM at 2.1 GHz, one run of
-// `bazel run -c opt //decorators:decorators_benchmark`; decorators/README.md
-// has the table):
+// What a call costs (measured, with dates, in decorators/README.md):
 // - Arguments that are plain bytes (integers, enums, pointers, bool: types
 //   with unique object representations) and a trivially copyable result take
 //   a lock-free table (internal/seqlock_table.h). The arguments are packed
 //   into 64-bit words and hashed once; a hit probes an open-addressing array
-//   under a sequence counter and writes nothing shared: 2 ns on one hot key,
-//   5 ns cycling through 1024 keys (the array leaves L1), and two threads
-//   hitting at once get 1.9-2.0x one thread's rate. A miss stores its result
-//   under the writers' lock: one atomic compare-and-swap, about 8 ns here,
-//   which is most of what separates a cold fibonacci(50) (0.8 us) from the
-//   thread-compatible variant below (0.5 us).
+//   under a sequence counter and writes nothing shared, so threads hitting
+//   at once do not slow each other. A miss stores its result under the
+//   writers' lock with one atomic compare-and-swap, which is most of what
+//   separates a cold recursion from the thread-compatible variant below.
 // - Other arguments (strings, vectors, ...) or results take a mutex-guarded
 //   absl::flat_hash_map (internal/locked_table.h): a hit is an uncontended
-//   lock and a probe, about 15 ns, and threads hitting at once take turns.
+//   lock and a probe, and threads hitting at once take turns.
 // - Hits and misses are counted per thread (internal/hit_counts.h): a
 //   relaxed load and store, no read-modify-write.
 // - `operator()` is always inlined: a recursion like fibonacci's then costs
@@ -245,9 +241,9 @@ Memoized<Signature> Memoize(F f, MemoOptions options = {}) {
 // The same cache for a function called from one thread at a time (it and
 // its copies): thread-compatible, not thread-safe. It drops what sharing
 // costs: the atomic read-modify-write per stored result, the sequence checks
-// per lookup and the per-thread counters, which make a cold recursion like
-// fibonacci(50) about 1.6x faster; hits cost the same. Arguments that are
-// not plain bytes still take a mutex.
+// per lookup and the per-thread counters, which makes a cold recursion
+// faster (decorators/README.md); hits cost the same. Arguments that are not
+// plain bytes still take a mutex.
 template <typename Signature, typename F>
 Memoized<Signature, MemoThreads::kOne> MemoizeThreadCompatible(
     F f, MemoOptions options = {}) {

@@ -8,20 +8,21 @@
 // calling `Stop()`, so there is one way to wait for a connection and one way
 // to be woken from that wait.
 //
-//   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1",
-//   0); while (true) {
+// clang-format off
+//   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
+//   while (true) {
 //     absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
 //     if (!c.ok()) break;  // Cancelled after Stop(); other errors name why
 //     Serve(std::move(*c));
 //   }
+// clang-format on
 //
 // `Stop()` may be called from any thread, any number of times: the `Accept()`
 // that is blocked, and every later one, returns Cancelled. Accepted sockets
 // are blocking and close-on-exec; they belong to the caller.
 //
 // Thread-safety: `Accept()` (or `AcceptNonBlocking()`) from one thread at a
-// time; `Stop()`, `port()` and
-// `host()` from any thread.
+// time; `Stop()`, `port()` and `host()` from any thread.
 #ifndef CONCURRENCY_IO_LISTENER_H_
 #define CONCURRENCY_IO_LISTENER_H_
 

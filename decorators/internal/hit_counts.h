@@ -3,7 +3,7 @@
 //
 // Each thread gets a stripe of its own (a process-wide slot, taken on its
 // first call and given back when it exits) and bumps it with a relaxed load
-// and store: no read-modify-write, about 1 ns. Threads beyond `kStripes` live
+// and store: no read-modify-write. Threads beyond `kStripes` live
 // at once share one more stripe, with `fetch_add`. `Sum*()` adds the stripes
 // up; a sum read while other threads count is a recent value, not a snapshot.
 //

@@ -1,7 +1,7 @@
 // LockedTable: the cache behind Memoize for keys or values that are not plain
 // bytes (strings, vectors, ...). One absl::Mutex guards an
 // absl::flat_hash_map from key to entry index and a vector of entries; a hit
-// costs an uncontended lock (about 15 ns) and copies the value out.
+// costs an uncontended lock and copies the value out.
 //
 // With a capacity, eviction is CLOCK (second chance), as in SeqlockTable, so
 // both tables evict the same way: the entry vector is the clock face, a hit

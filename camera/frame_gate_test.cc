@@ -17,7 +17,7 @@ std::string Kept(FrameGate& gate, const std::vector<cv::Mat>& frames) {
   return out;
 }
 
-TEST(FrameGate, DesiredFpsKeepsAFixedShare) {
+TEST(FrameGateTest, DesiredFpsKeepsAFixedShare) {
   FrameGate gate(30, 10, 0);
   std::vector<cv::Mat> frames;
   for (int i = 0; i < 9; ++i) frames.push_back(Solid(i));
@@ -29,7 +29,7 @@ TEST(FrameGate, DesiredFpsKeepsAFixedShare) {
   EXPECT_EQ(Kept(above, frames), "xxxxxxxxx");
 }
 
-TEST(FrameGate, DropsAtMostNSameFramesInARow) {
+TEST(FrameGateTest, DropsAtMostNSameFramesInARow) {
   FrameGate gate(30, 0, 3);
   std::vector<cv::Mat> frames(9, Solid(7));
   frames.push_back(Solid(8));  // a change is always kept

@@ -22,7 +22,7 @@ std::shared_ptr<const Frame> MakeFrame(int64_t n, size_t bytes = 10) {
   return f;
 }
 
-TEST(FrameHub, SubscriberGetsTheNewestAndCountsSkips) {
+TEST(FrameHubTest, SubscriberGetsTheNewestAndCountsSkips) {
   FrameHub hub;
   absl::StatusOr<ThreadSubscription> sub = ThreadSubscription::Open(hub);
   ASSERT_THAT(sub.status(), IsOk());
@@ -36,7 +36,7 @@ TEST(FrameHub, SubscriberGetsTheNewestAndCountsSkips) {
   EXPECT_EQ(sub->Next(absl::Milliseconds(10)), nullptr);  // nothing newer
 }
 
-TEST(FrameHub, MemoryDoesNotGrowWithHowFarBehindAClientIs) {
+TEST(FrameHubTest, MemoryDoesNotGrowWithHowFarBehindAClientIs) {
   FrameHub hub;
   std::weak_ptr<const Frame> first;
   {
@@ -51,7 +51,7 @@ TEST(FrameHub, MemoryDoesNotGrowWithHowFarBehindAClientIs) {
   EXPECT_EQ(hub.Latest()->number, 1000);
 }
 
-TEST(FrameHub, WaiterWakesOnPublishFromAnotherThread) {
+TEST(FrameHubTest, WaiterWakesOnPublishFromAnotherThread) {
   FrameHub hub;
   absl::Notification waiting;
   std::shared_ptr<const Frame> got;
@@ -67,7 +67,7 @@ TEST(FrameHub, WaiterWakesOnPublishFromAnotherThread) {
   EXPECT_EQ(got->number, 7);
 }
 
-TEST(FrameHub, CloseWakesEveryWaiter) {
+TEST(FrameHubTest, CloseWakesEveryWaiter) {
   FrameHub hub;
   std::vector<std::thread> readers;
   for (int i = 0; i < 4; ++i) {
@@ -84,7 +84,7 @@ TEST(FrameHub, CloseWakesEveryWaiter) {
   EXPECT_FALSE(hub.WaitForSubscribers(absl::Milliseconds(1)));
 }
 
-TEST(FrameHub, AClosedHubHandsOutNothingEvenANewerFrame) {
+TEST(FrameHubTest, AClosedHubHandsOutNothingEvenANewerFrame) {
   FrameHub hub;
   hub.Publish(MakeFrame(1));
   hub.Close();
@@ -95,7 +95,7 @@ TEST(FrameHub, AClosedHubHandsOutNothingEvenANewerFrame) {
   EXPECT_TRUE(hub.closed());
 }
 
-TEST(ThreadSubscription, OnePerThreadLikeTheTutorialsRuntimeError) {
+TEST(ThreadSubscriptionTest, OnePerThreadLikeTheTutorialsRuntimeError) {
   FrameHub hub;
   {
     absl::StatusOr<ThreadSubscription> a = ThreadSubscription::Open(hub);

@@ -25,7 +25,7 @@ cv::Mat ThroughJpeg(const cv::Mat& m, int quality) {
   return cv::imdecode(jpeg, cv::IMREAD_COLOR);
 }
 
-TEST(TestPattern, FramesCountAndSurviveJpeg) {
+TEST(TestPatternTest, FramesCountAndSurviveJpeg) {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
   ASSERT_THAT(src.status(), IsOk());
@@ -40,7 +40,7 @@ TEST(TestPattern, FramesCountAndSurviveJpeg) {
   }
 }
 
-TEST(TestPattern, ItMoves) {
+TEST(TestPatternTest, ItMoves) {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource("test", {});
   ASSERT_THAT(src.status(), IsOk());
@@ -51,7 +51,7 @@ TEST(TestPattern, ItMoves) {
 
 // The anchors' synthetic capture, pixel for pixel, away from the strip and
 // the text: B = x + 4k, G = y + 2k, R = (x + y) / 2 + 3k, mod 256.
-TEST(TestPattern, PixelsFollowTheAnchorsFormula) {
+TEST(TestPatternTest, PixelsFollowTheAnchorsFormula) {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource("test", {.width = 320, .height = 240});
   ASSERT_THAT(src.status(), IsOk());
@@ -72,7 +72,7 @@ TEST(TestPattern, PixelsFollowTheAnchorsFormula) {
 
 // The source draws into a released frame's buffer, never into one the
 // caller still holds.
-TEST(TestPattern, HeldFramesKeepTheirPixels) {
+TEST(TestPatternTest, HeldFramesKeepTheirPixels) {
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource("test", {.width = 320, .height = 240});
   ASSERT_THAT(src.status(), IsOk());
@@ -86,7 +86,7 @@ TEST(TestPattern, HeldFramesKeepTheirPixels) {
   EXPECT_EQ(ReadFrameNumber(first), 1);
 }
 
-TEST(FileSource, PlaysAVideoFileAndLoops) {
+TEST(FileSourceTest, PlaysAVideoFileAndLoops) {
   const std::string path = absl::StrCat(::testing::TempDir(), "/clip.avi");
   {
     absl::StatusOr<std::unique_ptr<FrameSource>> pattern =
@@ -111,7 +111,7 @@ TEST(FileSource, PlaysAVideoFileAndLoops) {
 // An MJPEG file's frames come out as the JPEGs that went in, byte for byte
 // (ffmpeg -c copy changes no marker: compared whole), looping; as pictures
 // when pictures are asked for.
-TEST(FileSource, AnMjpegFileGivesItsJpegFramesAsTheyAre) {
+TEST(FileSourceTest, AnMjpegFileGivesItsJpegFramesAsTheyAre) {
   const std::string dir = ::testing::TempDir() + "/mjpeg_as_is";
   ASSERT_EQ(system(("mkdir -p '" + dir + "'").c_str()), 0);
   absl::StatusOr<MjpegClip> clip = MakeMjpegClip(dir, 3);
@@ -137,7 +137,7 @@ TEST(FileSource, AnMjpegFileGivesItsJpegFramesAsTheyAre) {
   EXPECT_EQ(ReadFrameNumber(*(*raw)->Next()), 1);
 }
 
-TEST(FrameSources, MjpegIsRefusedWhereThereIsNone) {
+TEST(FrameSourcesTest, MjpegIsRefusedWhereThereIsNone) {
   EXPECT_THAT(
       MakeFrameSource("test", {.format = FormatRequest::kMjpeg}).status(),
       StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -165,7 +165,7 @@ TEST(FrameSources, MjpegIsRefusedWhereThereIsNone) {
   EXPECT_EQ((*auto_file)->format(), FrameFormat::kPicture);
 }
 
-TEST(FrameSources, FormatsParseAsUstreamerNamesThem) {
+TEST(FrameSourcesTest, FormatsParseAsUstreamerNamesThem) {
   EXPECT_EQ(ParseFormatRequest("auto").value_or(FormatRequest::kRaw),
             FormatRequest::kAuto);
   EXPECT_EQ(ParseFormatRequest("mjpeg").value_or(FormatRequest::kRaw),
@@ -177,7 +177,7 @@ TEST(FrameSources, FormatsParseAsUstreamerNamesThem) {
                        HasSubstr("\"yuyv\": expected auto, mjpeg or raw")));
 }
 
-TEST(FrameSources, BadSpecsAreClearErrors) {
+TEST(FrameSourcesTest, BadSpecsAreClearErrors) {
   EXPECT_THAT(
       MakeFrameSource("file:/no/such/clip.avi", {}).status(),
       StatusIs(absl::StatusCode::kNotFound, HasSubstr("/no/such/clip.avi")));
@@ -191,7 +191,7 @@ TEST(FrameSources, BadSpecsAreClearErrors) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("camera 99")));
 }
 
-TEST(FrameSources, ReadFrameNumberRejectsOtherImages) {
+TEST(FrameSourcesTest, ReadFrameNumberRejectsOtherImages) {
   cv::Mat grey(240, 320, CV_8UC3, cv::Scalar(128, 128, 128));
   EXPECT_EQ(ReadFrameNumber(grey), -1);
   EXPECT_EQ(ReadFrameNumber(cv::Mat()), -1);

@@ -8,7 +8,7 @@
 namespace camera {
 namespace {
 
-TEST(Multipart, HeadAndPartsAreExact) {
+TEST(MultipartTest, HeadAndPartsAreExact) {
   concurrency::http::HttpResponse stream = MultipartResponse();
   stream.stream = [](concurrency::io::ScopedFd) {};
   EXPECT_EQ(concurrency::http::SerializeResponseHead(

@@ -9,7 +9,7 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1000);
 
 // A 30 fps source, frame k at k/30 s, sampled as it goes.
-TEST(RateWindow, ReadsTheSourceRateFromTheFirstFramesOn) {
+TEST(RateWindowTest, ReadsTheSourceRateFromTheFirstFramesOn) {
   RateWindow w;
   w.Start(kT0);
   for (int k = 1; k <= 300; ++k) {
@@ -21,7 +21,7 @@ TEST(RateWindow, ReadsTheSourceRateFromTheFirstFramesOn) {
   }
 }
 
-TEST(RateWindow, ForgetsWhatLeftTheWindow) {
+TEST(RateWindowTest, ForgetsWhatLeftTheWindow) {
   RateWindow w(absl::Seconds(3));
   w.Start(kT0);
   int64_t total = 0;
@@ -38,7 +38,7 @@ TEST(RateWindow, ForgetsWhatLeftTheWindow) {
   EXPECT_EQ(w.Rate(t + absl::Seconds(100)) < 1.0, true);  // it stopped
 }
 
-TEST(RateWindow, NothingYetIsZero) {
+TEST(RateWindowTest, NothingYetIsZero) {
   RateWindow w;
   EXPECT_EQ(w.Rate(kT0), 0.0);
   w.Start(kT0);

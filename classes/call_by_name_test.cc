@@ -21,9 +21,11 @@ struct WrongName {
 };
 // Whether GetArea accepts an S (a requires-expression needs a template).
 template <typename S>
-constexpr bool kGetAreaAccepts = requires(const S& s) { GetArea(s); };
+constexpr bool kGetAreaAccepts = requires(const S& s) {
+  GetArea(s);
+};
 
-TEST(CallByName, CompileTimeFindsEachLibrarysName) {
+TEST(CallByNameTest, CompileTimeFindsEachLibrarysName) {
   EXPECT_EQ(NumberToString(GetArea(lib1::Circle{1})), "3.141592653589793");
   EXPECT_EQ(NumberToString(GetArea(lib2::Triangle{3, 4, 5})), "6.0");
   EXPECT_EQ(NumberToString(GetArea(lib3::Rectangle{4, 6})), "24");
@@ -36,7 +38,7 @@ TEST(CallByName, CompileTimeFindsEachLibrarysName) {
   static_assert(kGetAreaAccepts<lib3::Rectangle>);
 }
 
-TEST(CallByName, RunTimeRegistry) {
+TEST(CallByNameTest, RunTimeRegistry) {
   MethodRegistry r = MethodRegistry::ForShapes();
   const std::vector<std::string> names = {"area", "get_area", "getArea"};
   std::vector<std::any> shapes = {lib1::Circle{1}, lib2::Triangle{3, 4, 5},
@@ -50,7 +52,7 @@ TEST(CallByName, RunTimeRegistry) {
   EXPECT_THAT(areas, ::testing::ElementsAre("3.141592653589793", "6.0", "24"));
 }
 
-TEST(CallByName, UnknownNamesAreClearErrors) {
+TEST(CallByNameTest, UnknownNamesAreClearErrors) {
   MethodRegistry r = MethodRegistry::ForShapes();
   EXPECT_THAT(r.Call(std::any(lib2::Triangle{3, 4, 5}), "area").status(),
               StatusIs(absl::StatusCode::kNotFound,

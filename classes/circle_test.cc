@@ -13,7 +13,7 @@ namespace {
 using ::testing_util::IsOk;
 using ::testing_util::StatusIs;
 
-TEST(Circle, TheTutorialsAreaThenRadius) {
+TEST(CircleTest, TheTutorialsAreaThenRadius) {
   absl::StatusOr<Circle> c = Circle::Create(5.712);
   ASSERT_THAT(c.status(), IsOk());
   ASSERT_THAT(c->set_area(99.88), IsOk());
@@ -22,7 +22,7 @@ TEST(Circle, TheTutorialsAreaThenRadius) {
   EXPECT_NE(c->area(), 99.88);  // the round trip loses the last bit
 }
 
-TEST(Circle, RadiusRoundsLikePython) {
+TEST(CircleTest, RadiusRoundsLikePython) {
   EXPECT_EQ(Circle::Create(5.712)->radius(), 5.7);
   EXPECT_EQ(Circle::Create(0.05)->radius(),
             0.1);  // 0.05 is above .05 in binary
@@ -30,7 +30,7 @@ TEST(Circle, RadiusRoundsLikePython) {
   EXPECT_EQ(Circle::Create(2.675)->radius(), 2.7);
 }
 
-TEST(Circle, BadValuesAreRefusedAndTheOldValueStays) {
+TEST(CircleTest, BadValuesAreRefusedAndTheOldValueStays) {
   absl::StatusOr<Circle> c = Circle::Create(2);
   ASSERT_THAT(c.status(), IsOk());
   for (double bad :
@@ -45,7 +45,7 @@ TEST(Circle, BadValuesAreRefusedAndTheOldValueStays) {
                        ::testing::HasSubstr("radius must be a finite number")));
 }
 
-TEST(Circle, SettingTheAreaSetsTheRadius) {
+TEST(CircleTest, SettingTheAreaSetsTheRadius) {
   absl::StatusOr<Circle> c = Circle::Create(1);
   ASSERT_THAT(c->set_area(4 * M_PI), IsOk());
   EXPECT_DOUBLE_EQ(c->exact_radius(), 2);

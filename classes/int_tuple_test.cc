@@ -13,7 +13,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing_util::StatusIs;
 
-TEST(IntTuple, KeepsOnlyPositiveIntsInOrder) {
+TEST(IntTupleTest, KeepsOnlyPositiveIntsInOrder) {
   IntTuple t({1, -1, "abc", 6, Item::ListOf({"x", "y"}), 3});
   EXPECT_THAT(std::vector<int64_t>(t.begin(), t.end()), ElementsAre(1, 6, 3));
   EXPECT_EQ(t.ToString(), "(1, 6, 3)");
@@ -24,14 +24,14 @@ TEST(IntTuple, KeepsOnlyPositiveIntsInOrder) {
   EXPECT_EQ(IntTuple({-1, "a"}).ToString(), "()");
 }
 
-TEST(IntTuple, AtReportsOutOfRange) {
+TEST(IntTupleTest, AtReportsOutOfRange) {
   IntTuple t({5});
   EXPECT_EQ(*t.at(0), 5);
   EXPECT_THAT(t.at(1).status(), StatusIs(absl::StatusCode::kOutOfRange,
                                          ::testing::HasSubstr("(5,)")));
 }
 
-TEST(IntTuple, CopiesShareAndCompareLikeTuples) {
+TEST(IntTupleTest, CopiesShareAndCompareLikeTuples) {
   IntTuple a({1, 6, 3});
   IntTuple b = a;
   EXPECT_TRUE(a.SharesStorageWith(b));
@@ -43,7 +43,7 @@ TEST(IntTuple, CopiesShareAndCompareLikeTuples) {
   static_assert(!std::is_assignable_v<decltype((a[0])), int>);
 }
 
-TEST(IntTuple, HashesConsistentlyWithEquality) {
+TEST(IntTupleTest, HashesConsistentlyWithEquality) {
   EXPECT_TRUE(absl::VerifyTypeImplementsAbslHashCorrectly(
       {IntTuple(), IntTuple({1}), IntTuple({1, 6, 3}), IntTuple({3, 6, 1}),
        IntTuple({1, "x", 6, 3})}));

@@ -16,7 +16,7 @@ struct Counted {
   int value;
 };
 
-TEST(LinkedList, WeakBackLinksFreeEveryNode) {
+TEST(LinkedListTest, WeakBackLinksFreeEveryNode) {
   g_live = 0;
   {
     LinkedList<Counted> list;
@@ -30,7 +30,7 @@ TEST(LinkedList, WeakBackLinksFreeEveryNode) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
-TEST(LinkedList, ABackLinkDoesNotKeepItsTargetAlive) {
+TEST(LinkedListTest, ABackLinkDoesNotKeepItsTargetAlive) {
   g_live = 0;
   std::shared_ptr<LinkedList<Counted>::Node> second;
   {
@@ -52,7 +52,7 @@ TEST(LinkedList, ABackLinkDoesNotKeepItsTargetAlive) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
-TEST(LinkedList, OwningBackLinksLeakUntilBrokenByHand) {
+TEST(LinkedListTest, OwningBackLinksLeakUntilBrokenByHand) {
   g_live = 0;
   std::weak_ptr<LeakyNode<Counted>> watch;
   {
@@ -69,7 +69,7 @@ TEST(LinkedList, OwningBackLinksLeakUntilBrokenByHand) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
-TEST(LinkedList, TenMillionNodesDoNotOverflowTheStack) {
+TEST(LinkedListTest, TenMillionNodesDoNotOverflowTheStack) {
   g_live = 0;
   {
     LinkedList<Counted> list;
@@ -79,7 +79,7 @@ TEST(LinkedList, TenMillionNodesDoNotOverflowTheStack) {
   EXPECT_EQ(g_live.load(), 0);
 }
 
-TEST(LinkedList, ClearAndReuse) {
+TEST(LinkedListTest, ClearAndReuse) {
   g_live = 0;
   LinkedList<Counted> list;
   list.PushBack(Counted(1));

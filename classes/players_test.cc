@@ -24,7 +24,7 @@ int64_t BytesFor(MakeAll make_all) {
   return CurrentHeap().usable - before.usable;
 }
 
-TEST(Players, DynamicAttributesLikeDict) {
+TEST(PlayersTest, DynamicAttributesLikeDict) {
   DynamicPlayer p("0001", "Jim", 20);
   EXPECT_THAT(p.AttributeNames(), ElementsAre("level", "name", "uid"));
   p.Set("z", int64_t{300});
@@ -34,7 +34,7 @@ TEST(Players, DynamicAttributesLikeDict) {
   EXPECT_THAT(p.Pop("z").status(), StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST(Players, MeasuredMemoryOrdersTheLayouts) {
+TEST(PlayersTest, MeasuredMemoryOrdersTheLayouts) {
   int64_t plain = BytesFor([] {
     std::vector<Player> v;
     v.reserve(kN);
@@ -63,7 +63,7 @@ TEST(Players, MeasuredMemoryOrdersTheLayouts) {
   EXPECT_LT(compact, plain / 4);  // 12 bytes and one shared name
 }
 
-TEST(Players, AddingThenRemovingAnAttributeLeavesTheTableBigger) {
+TEST(PlayersTest, AddingThenRemovingAnAttributeLeavesTheTableBigger) {
   DynamicPlayer p("0001", "Jim", 20);
   size_t before = p.capacity();
   p.Set("z", int64_t{300});
@@ -71,7 +71,7 @@ TEST(Players, AddingThenRemovingAnAttributeLeavesTheTableBigger) {
   EXPECT_GT(p.capacity(), before);  // history matters, as in CPython
 }
 
-TEST(Players, NameTableStoresEachNameOnce) {
+TEST(PlayersTest, NameTableStoresEachNameOnce) {
   NameTable t;
   uint32_t a = t.Intern("Jim");
   EXPECT_EQ(t.Intern("Ann"), a + 1);

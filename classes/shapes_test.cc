@@ -9,7 +9,7 @@
 namespace classes {
 namespace {
 
-TEST(Shapes, TheTutorialsComparisons) {
+TEST(ShapesTest, TheTutorialsComparisons) {
   Rect rect1(6, 9), rect2(7, 8);  // 54, 56
   CircleShape c(8);               // 201.06...
   EXPECT_FALSE(rect1 > rect2);
@@ -17,7 +17,7 @@ TEST(Shapes, TheTutorialsComparisons) {
   EXPECT_TRUE(c > rect2);
 }
 
-TEST(Shapes, AllSixOperatorsAcrossTypes) {
+TEST(ShapesTest, AllSixOperatorsAcrossTypes) {
   Rect r(2, 3);
   Rect same(3, 2);
   CircleShape c(1);  // pi < 6
@@ -28,7 +28,7 @@ TEST(Shapes, AllSixOperatorsAcrossTypes) {
   EXPECT_EQ(r <=> same, std::partial_ordering::equivalent);
 }
 
-TEST(Shapes, SortByArea) {
+TEST(ShapesTest, SortByArea) {
   std::vector<std::unique_ptr<Shape>> shapes;
   shapes.push_back(std::make_unique<CircleShape>(8));
   shapes.push_back(std::make_unique<Rect>(7, 8));
@@ -42,7 +42,7 @@ TEST(Shapes, SortByArea) {
                                              "Rect:(7, 8)", "Circle:(8)"}));
 }
 
-TEST(Shapes, EqualityIsExactAndConsistentWithOrdering) {
+TEST(ShapesTest, EqualityIsExactAndConsistentWithOrdering) {
   Rect a(0.1, 3), b(0.3, 1);  // 0.30000000000000004 vs 0.3
   EXPECT_FALSE(a == b);
   EXPECT_TRUE(b < a);

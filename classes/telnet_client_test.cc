@@ -35,7 +35,7 @@ std::string HistoryPath(absl::string_view name) {
   return p;
 }
 
-TEST(TelnetSession, LoginInteractAndHistory) {
+TEST(TelnetSessionTest, LoginInteractAndHistory) {
   auto server = DemoTelnetServer::Start();
   ASSERT_THAT(server.status(), IsOk());
   std::string history = HistoryPath("history1.txt");
@@ -58,7 +58,7 @@ TEST(TelnetSession, LoginInteractAndHistory) {
   EXPECT_THAT((*server)->answers(), ElementsAre("WONT 1", "DONT 3"));
 }
 
-TEST(TelnetSession, HistoryIsWrittenWhenAnExceptionPropagates) {
+TEST(TelnetSessionTest, HistoryIsWrittenWhenAnExceptionPropagates) {
   auto server = DemoTelnetServer::Start();
   ASSERT_THAT(server.status(), IsOk());
   std::string history = HistoryPath("history2.txt");
@@ -77,7 +77,7 @@ TEST(TelnetSession, HistoryIsWrittenWhenAnExceptionPropagates) {
   EXPECT_EQ(*concurrency::io::ReadFileToString(history), "pwd\n");
 }
 
-TEST(TelnetSession, SuppressingLikeExitReturningTrue) {
+TEST(TelnetSessionTest, SuppressingLikeExitReturningTrue) {
   auto server = DemoTelnetServer::Start();
   ASSERT_THAT(server.status(), IsOk());
   std::string history = HistoryPath("history3.txt");
@@ -99,7 +99,7 @@ TEST(TelnetSession, SuppressingLikeExitReturningTrue) {
   EXPECT_EQ(*concurrency::io::ReadFileToString(history), "whoami\n");
 }
 
-TEST(TelnetClient, ConnectionRefused) {
+TEST(TelnetClientTest, ConnectionRefused) {
   testing_util::RefusingPort down;
   ASSERT_NE(down.port(), 0);
   EXPECT_THAT(TelnetClient::Connect("127.0.0.1", down.port()).status(),
@@ -107,7 +107,7 @@ TEST(TelnetClient, ConnectionRefused) {
                        HasSubstr("Connection refused")));
 }
 
-TEST(TelnetClient, SilentServerTimesOut) {
+TEST(TelnetClientTest, SilentServerTimesOut) {
   // A listening socket that never answers: the connection completes in the
   // kernel's backlog, and nothing is ever sent.
   concurrency::io::ScopedFd listening(
@@ -127,7 +127,7 @@ TEST(TelnetClient, SilentServerTimesOut) {
                        HasSubstr("no 'login: ' within 100ms")));
 }
 
-TEST(TelnetClient, ServerClosingMidReadIsAnError) {
+TEST(TelnetClientTest, ServerClosingMidReadIsAnError) {
   auto server = DemoTelnetServer::Start({.close_after = "Password: "});
   ASSERT_THAT(server.status(), IsOk());
   auto session = TelnetSession::Open("127.0.0.1", (*server)->port(),
@@ -141,7 +141,7 @@ TEST(TelnetClient, ServerClosingMidReadIsAnError) {
                        HasSubstr("telnet 127.0.0.1:")));
 }
 
-TEST(TelnetClient, Byte255IsEscapedBothWays) {
+TEST(TelnetClientTest, Byte255IsEscapedBothWays) {
   auto server = DemoTelnetServer::Start();
   ASSERT_THAT(server.status(), IsOk());
   auto session = TelnetSession::Open("127.0.0.1", (*server)->port(),

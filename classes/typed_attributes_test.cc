@@ -27,7 +27,7 @@ struct Fixture {
       }};
 };
 
-TEST(TypedAttributes, TheTutorialsWrongTypeIsRefused) {
+TEST(TypedAttributesTest, TheTutorialsWrongTypeIsRefused) {
   Fixture f;
   ASSERT_THAT(f.person.Set("name", std::string("liushuo")), IsOk());
   ASSERT_THAT(f.person.Set("age", int64_t{31}), IsOk());
@@ -40,7 +40,7 @@ TEST(TypedAttributes, TheTutorialsWrongTypeIsRefused) {
                                     "set age '32'", "get age 31"));
 }
 
-TEST(TypedAttributes, FromTextAndDelete) {
+TEST(TypedAttributesTest, FromTextAndDelete) {
   Fixture f;
   ASSERT_THAT(f.person.SetFromText("age", "32"), IsOk());
   EXPECT_EQ(std::get<int64_t>(*f.person.Get("age")), 32);
@@ -62,7 +62,7 @@ struct StaticPerson {
   Typed<int64_t> age;
 };
 
-TEST(TypedAttributes, CompileTimeVersion) {
+TEST(TypedAttributesTest, CompileTimeVersion) {
   StaticPerson p;
   p.age = int64_t{32};
   p.name = std::string("liushuo");

@@ -55,7 +55,7 @@ std::string LogPath(absl::string_view name) {
   return path;
 }
 
-TEST(CallInfo, WritesTheTutorialsDefaultLine) {
+TEST(CallInfoTest, WritesTheTutorialsDefaultLine) {
   Clock clock;
   std::string path = LogPath("default.log");
   auto ci = CallInfo::Open(path, clock.Options());
@@ -68,7 +68,7 @@ TEST(CallInfo, WritesTheTutorialsDefaultLine) {
                                        "f -> 07/12/20 20:24:00\t0.3\t2"));
 }
 
-TEST(CallInfo, CountsPerFunctionAndSetFormatAndOnOff) {
+TEST(CallInfoTest, CountsPerFunctionAndSetFormatAndOnOff) {
   Clock clock;
   std::string path = LogPath("counts.log");
   auto ci = CallInfo::Open(path, clock.Options());
@@ -91,7 +91,7 @@ TEST(CallInfo, CountsPerFunctionAndSetFormatAndOnOff) {
   EXPECT_EQ(f.calls(), 4);
 }
 
-TEST(CallInfo, FormatErrorsAreCaughtAtSetFormat) {
+TEST(CallInfoTest, FormatErrorsAreCaughtAtSetFormat) {
   Clock clock;
   auto ci = CallInfo::Open(LogPath("errors.log"), clock.Options());
   ASSERT_THAT(ci.status(), IsOk());
@@ -119,7 +119,7 @@ TEST(CallInfo, FormatErrorsAreCaughtAtSetFormat) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(CallFormat, WidthPrecisionAndPercent) {
+TEST(CallFormatTest, WidthPrecisionAndPercent) {
   absl::StatusOr<CallFormat> f = CallFormat::Parse(
       "[%(func_name)-6s|%(used_time).3f|%(call_n)5d|%(func_name)r] 100%%");
   ASSERT_THAT(f.status(), IsOk());
@@ -127,7 +127,7 @@ TEST(CallFormat, WidthPrecisionAndPercent) {
   EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), "[h     |1.234|    7|'h'] 100%");
 }
 
-TEST(CallInfo, LinesFromManyThreadsNeverInterleave) {
+TEST(CallInfoTest, LinesFromManyThreadsNeverInterleave) {
   Clock clock;
   std::string path = LogPath("threads.log");
   CallInfoOptions o = clock.Options();
@@ -150,7 +150,7 @@ TEST(CallInfo, LinesFromManyThreadsNeverInterleave) {
   }
 }
 
-TEST(CallInfo, OpenFailureNamesThePath) {
+TEST(CallInfoTest, OpenFailureNamesThePath) {
   EXPECT_THAT(CallInfo::Open("/nonexistent-dir/x.log").status(),
               StatusIs(absl::StatusCode::kNotFound,
                        HasSubstr("/nonexistent-dir/x.log")));

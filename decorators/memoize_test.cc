@@ -14,7 +14,7 @@
 namespace decorators {
 namespace {
 
-TEST(Memoize, FibonacciRecursesThroughTheCache) {
+TEST(MemoizeTest, FibonacciRecursesThroughTheCache) {
   int calls = 0;
   auto fib = Memoize<uint64_t(int)>([&calls](auto& self, int n) -> uint64_t {
     ++calls;
@@ -30,7 +30,7 @@ TEST(Memoize, FibonacciRecursesThroughTheCache) {
   EXPECT_EQ(calls, 51);
 }
 
-TEST(Memoize, ClimbNeeds128BitsAndCachesZeroResults) {
+TEST(MemoizeTest, ClimbNeeds128BitsAndCachesZeroResults) {
   int calls = 0;
   auto climb = Memoize<absl::uint128(int, std::vector<int>)>(
       [&calls](auto& self, int n, std::vector<int> steps) -> absl::uint128 {
@@ -52,7 +52,7 @@ TEST(Memoize, ClimbNeeds128BitsAndCachesZeroResults) {
   EXPECT_EQ(climb.stats().size, 103u);
 }
 
-TEST(Memoize, NonRecursiveFunctionsAndStrings) {
+TEST(MemoizeTest, NonRecursiveFunctionsAndStrings) {
   int calls = 0;
   auto upper =
       Memoize<std::string(const std::string&)>([&calls](const std::string& s) {
@@ -65,7 +65,7 @@ TEST(Memoize, NonRecursiveFunctionsAndStrings) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST(Memoize, FalsyResultsAreHits) {
+TEST(MemoizeTest, FalsyResultsAreHits) {
   int calls = 0;
   auto zero = Memoize<int(int)>([&calls](int) {
     ++calls;
@@ -78,7 +78,7 @@ TEST(Memoize, FalsyResultsAreHits) {
   EXPECT_EQ(zero.stats().hits, 2);
 }
 
-TEST(Memoize, LeastRecentlyUsedEviction) {
+TEST(MemoizeTest, LeastRecentlyUsedEviction) {
   std::vector<int> computed;
   auto square = Memoize<int(int)>(
       [&computed](int x) {
@@ -97,7 +97,7 @@ TEST(Memoize, LeastRecentlyUsedEviction) {
   EXPECT_EQ(square.stats().capacity, 2u);
 }
 
-TEST(Memoize, ClearEmptiesTheCacheAndStats) {
+TEST(MemoizeTest, ClearEmptiesTheCacheAndStats) {
   int calls = 0;
   auto id = Memoize<int(int)>([&calls](int x) {
     ++calls;
@@ -111,7 +111,7 @@ TEST(Memoize, ClearEmptiesTheCacheAndStats) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST(Memoize, CopiesShareOneCache) {
+TEST(MemoizeTest, CopiesShareOneCache) {
   int calls = 0;
   auto a = Memoize<int(int)>([&calls](int x) {
     ++calls;
@@ -123,7 +123,7 @@ TEST(Memoize, CopiesShareOneCache) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(Memoize, ManyThreadsAgreeOnEveryValue) {
+TEST(MemoizeTest, ManyThreadsAgreeOnEveryValue) {
   std::atomic<int> calls{0};
   auto fib = Memoize<uint64_t(int)>([&calls](auto& self, int n) -> uint64_t {
     calls.fetch_add(1);
@@ -145,7 +145,7 @@ TEST(Memoize, ManyThreadsAgreeOnEveryValue) {
   EXPECT_EQ(fib.stats().size, 91u);
 }
 
-TEST(Memoize, BoundedCacheUnderManyThreads) {
+TEST(MemoizeTest, BoundedCacheUnderManyThreads) {
   auto fib = Memoize<uint64_t(int)>(
       [](auto& self, int n) -> uint64_t {
         return n <= 1 ? 1 : self(n - 1) + self(n - 2);
@@ -163,7 +163,7 @@ TEST(Memoize, BoundedCacheUnderManyThreads) {
   EXPECT_LE(fib.stats().size, 64u);
 }
 
-TEST(MemoizeThreadCompatible, CachesCountsAndEvictsAsMemoizeDoes) {
+TEST(MemoizeThreadCompatibleTest, CachesCountsAndEvictsAsMemoizeDoes) {
   int calls = 0;
   auto fib = MemoizeThreadCompatible<uint64_t(int)>(
       [&calls](auto& self, int n) -> uint64_t {
@@ -191,7 +191,7 @@ TEST(MemoizeThreadCompatible, CachesCountsAndEvictsAsMemoizeDoes) {
   EXPECT_EQ(square.stats().size, 2u);
 }
 
-TEST(Memoize, ClockKeepsEntriesHitSinceTheHandPassed) {
+TEST(MemoizeTest, ClockKeepsEntriesHitSinceTheHandPassed) {
   std::vector<int> computed;
   auto square = Memoize<int(int)>(
       [&computed](int x) {
@@ -206,7 +206,7 @@ TEST(Memoize, ClockKeepsEntriesHitSinceTheHandPassed) {
   EXPECT_EQ(square.stats().size, 3u);
 }
 
-TEST(Memoize, StringKeysEvictTheSameWay) {
+TEST(MemoizeTest, StringKeysEvictTheSameWay) {
   std::vector<std::string> computed;
   auto shout = Memoize<std::string(std::string)>(
       [&computed](std::string s) {
@@ -220,7 +220,7 @@ TEST(Memoize, StringKeysEvictTheSameWay) {
   EXPECT_EQ(shout.stats().size, 2u);
 }
 
-TEST(Memoize, SeveralWordKeysAndWideResults) {
+TEST(MemoizeTest, SeveralWordKeysAndWideResults) {
   int calls = 0;
   auto f = Memoize<absl::uint128(int, int64_t, bool, char)>(
       [&calls](int a, int64_t b, bool c, char d) {
@@ -235,7 +235,7 @@ TEST(Memoize, SeveralWordKeysAndWideResults) {
   EXPECT_EQ(f.stats().hits, 1);
 }
 
-TEST(Memoize, ResultsStayRightWhileTheTableGrows) {
+TEST(MemoizeTest, ResultsStayRightWhileTheTableGrows) {
   auto id = Memoize<int64_t(int64_t)>([](int64_t x) { return 3 * x + 1; });
   for (int64_t x = 0; x < 16; ++x) id(x);
   std::atomic<bool> done{false};
@@ -290,11 +290,11 @@ void HitWhileEvicting(MakeKey make_key) {
   EXPECT_EQ(s.hits + s.misses, 3 * 8 * kRounds);
 }
 
-TEST(Memoize, HitsDuringEvictionWithIntKeys) {
+TEST(MemoizeTest, HitsDuringEvictionWithIntKeys) {
   HitWhileEvicting<int>([](int i) { return i; });
 }
 
-TEST(Memoize, HitsDuringEvictionWithStringKeys) {
+TEST(MemoizeTest, HitsDuringEvictionWithStringKeys) {
   HitWhileEvicting<std::string>([](int i) { return absl::StrCat("k", i); });
 }
 

@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 using ::testing_util::IsOk;
 using ::testing_util::StatusIs;
 
-TEST(TypeAssert, TheTutorialsCallIsRefusedNamingArgumentAndTypes) {
+TEST(TypeAssertTest, TheTutorialsCallIsRefusedNamingArgumentAndTypes) {
   absl::StatusOr<TypeAssert> check =
       TypeAssert::Create({"a", "b", "c"}, {{"c", Type::kString}});
   ASSERT_THAT(check.status(), IsOk());
@@ -33,7 +33,7 @@ TEST(TypeAssert, TheTutorialsCallIsRefusedNamingArgumentAndTypes) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(TypeAssert, ByPositionAndWithAResult) {
+TEST(TypeAssertTest, ByPositionAndWithAResult) {
   absl::StatusOr<TypeAssert> check = TypeAssert::Create(
       {"x", "y"}, {{size_t{0}, Type::kInt}, {size_t{1}, Type::kInt}}, "add");
   ASSERT_THAT(check.status(), IsOk());
@@ -53,7 +53,7 @@ TEST(TypeAssert, ByPositionAndWithAResult) {
 }
 
 // The value in a refusal is written as Python's repr writes it.
-TEST(TypeAssert, RefusedFloatsAreShownAsPythonShowsThem) {
+TEST(TypeAssertTest, RefusedFloatsAreShownAsPythonShowsThem) {
   absl::StatusOr<TypeAssert> check =
       TypeAssert::Create({"x"}, {{"x", Type::kInt}}, "f");
   ASSERT_THAT(check.status(), IsOk());
@@ -68,7 +68,7 @@ TEST(TypeAssert, RefusedFloatsAreShownAsPythonShowsThem) {
   }
 }
 
-TEST(TypeAssert, WrongArgumentCountIsAnError) {
+TEST(TypeAssertTest, WrongArgumentCountIsAnError) {
   absl::StatusOr<TypeAssert> check = TypeAssert::Create({"a", "b"}, {});
   ASSERT_THAT(check.status(), IsOk());
   auto f = (*check)([](const std::vector<Value>& args) { return args.size(); });
@@ -80,7 +80,7 @@ TEST(TypeAssert, WrongArgumentCountIsAnError) {
   EXPECT_EQ(*n, 2u);
 }
 
-TEST(TypeAssert, BadSpecIsRefusedWhenDecorating) {
+TEST(TypeAssertTest, BadSpecIsRefusedWhenDecorating) {
   EXPECT_THAT(TypeAssert::Create({"a", "b"}, {{"z", Type::kInt}}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("no parameter named z")));
@@ -91,7 +91,7 @@ TEST(TypeAssert, BadSpecIsRefusedWhenDecorating) {
 
 // The decorated function's compile-time contract, checked on the project's
 // TypeChecked (not on functions made up here).
-TEST(TypeAssert, TheCallShapeIsCheckedAtCompileTime) {
+TEST(TypeAssertTest, TheCallShapeIsCheckedAtCompileTime) {
   auto check = TypeAssert::Create({"a", "b", "c"}, {{"c", Type::kString}});
   ASSERT_THAT(check.status(), IsOk());
   auto f = (*check)([](const Value&, const Value&, const Value&) {});

@@ -40,7 +40,7 @@ struct Harness {
   }
 };
 
-TEST(WarnTimeout, WarnsOnlyAboveTheThreshold) {
+TEST(WarnTimeoutTest, WarnsOnlyAboveTheThreshold) {
   Harness h;
   auto f = WarnTimeout([&h](absl::Duration work) { h.Advance(work); },
                        h.Options("f", absl::Milliseconds(1500)));
@@ -50,7 +50,7 @@ TEST(WarnTimeout, WarnsOnlyAboveTheThreshold) {
   EXPECT_THAT(h.warnings, ElementsAre("f: 1.8s > 1.5s"));
 }
 
-TEST(WarnTimeout, SetTimeoutChangesTheThresholdLater) {
+TEST(WarnTimeoutTest, SetTimeoutChangesTheThresholdLater) {
   Harness h;
   auto f = WarnTimeout([&h](absl::Duration work) { h.Advance(work); },
                        h.Options("f", absl::Milliseconds(1500)));
@@ -61,7 +61,7 @@ TEST(WarnTimeout, SetTimeoutChangesTheThresholdLater) {
   EXPECT_THAT(h.warnings, ElementsAre("f: 1.2s > 1s"));
 }
 
-TEST(WarnTimeout, CopiesShareTheTimeout) {
+TEST(WarnTimeoutTest, CopiesShareTheTimeout) {
   Harness h;
   auto f =
       WarnTimeout([](int x) { return x; }, h.Options("f", absl::Seconds(1)));
@@ -71,7 +71,7 @@ TEST(WarnTimeout, CopiesShareTheTimeout) {
   EXPECT_EQ(f(4), 4);
 }
 
-TEST(WarnTimeout, SetTimeoutWhileOtherThreadsCall) {
+TEST(WarnTimeoutTest, SetTimeoutWhileOtherThreadsCall) {
   Harness h;
   auto f = WarnTimeout([&h](int) { h.Advance(absl::Seconds(2)); },
                        h.Options("f", absl::Seconds(10)));
@@ -89,7 +89,7 @@ TEST(WarnTimeout, SetTimeoutWhileOtherThreadsCall) {
   EXPECT_THAT(h.warnings.back(), ::testing::EndsWith(" > 1s"));
 }
 
-TEST(WarnTimeout, ResultsReferencesVoidAndMoveOnlyArgumentsPassThrough) {
+TEST(WarnTimeoutTest, ResultsReferencesVoidAndMoveOnlyArgumentsPassThrough) {
   Harness h;
   auto take = WarnTimeout([](std::unique_ptr<int> p) { return *p + 1; },
                           h.Options("take", absl::Seconds(1)));
@@ -112,7 +112,7 @@ struct Counter {
   int Add(int k) { return n += k; }
 };
 
-TEST(WarnTimeout, MemberFunctions) {
+TEST(WarnTimeoutTest, MemberFunctions) {
   Harness h;
   auto add =
       WarnTimeout(&Counter::Add, h.Options("Counter::Add", absl::Seconds(1)));

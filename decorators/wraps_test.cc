@@ -23,7 +23,7 @@ const auto xxx_func = Describe([](int a, int b) { return a + b; },
                                 .doc = "xxx_func's documentation",
                                 .signature = "int xxx_func(int a, int b)"});
 
-TEST(Wraps, WrapperReportsTheWrappedFunctionsMetadata) {
+TEST(WrapsTest, WrapperReportsTheWrappedFunctionsMetadata) {
   int count = 0;
   auto wrapped = CountingDecorator(xxx_func, &count);
   EXPECT_EQ(wrapped(2, 3), 5);
@@ -34,7 +34,7 @@ TEST(Wraps, WrapperReportsTheWrappedFunctionsMetadata) {
   EXPECT_EQ(wrapped.wrapped().info().name, "xxx_func");  // __wrapped__
 }
 
-TEST(Wraps, StackedWrappersKeepTheInnermostMetadata) {
+TEST(WrapsTest, StackedWrappersKeepTheInnermostMetadata) {
   int count = 0;
   auto twice = CountingDecorator(CountingDecorator(xxx_func, &count), &count);
   EXPECT_EQ(twice(1, 1), 2);
@@ -45,14 +45,14 @@ TEST(Wraps, StackedWrappersKeepTheInnermostMetadata) {
   EXPECT_EQ(count, 2);
 }
 
-TEST(Wraps, UndescribedCallablesAreLambdas) {
+TEST(WrapsTest, UndescribedCallablesAreLambdas) {
   int count = 0;
   auto w = CountingDecorator([](int x) { return x; }, &count);
   EXPECT_EQ(w.info().name, "<lambda>");
   EXPECT_EQ(w(3), 3);
 }
 
-TEST(Wraps, VoidMoveOnlyAndReferencesPassThrough) {
+TEST(WrapsTest, VoidMoveOnlyAndReferencesPassThrough) {
   int count = 0;
   auto sink = Describe([](std::unique_ptr<int> p) { return *p; },
                        {.name = "sink", .doc = "", .signature = ""});
@@ -79,7 +79,7 @@ struct Account {
   int Deposit(int amount) { return balance += amount; }
 };
 
-TEST(Wraps, MemberFunctions) {
+TEST(WrapsTest, MemberFunctions) {
   int count = 0;
   auto deposit = CountingDecorator(
       Describe(&Account::Deposit,

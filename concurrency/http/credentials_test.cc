@@ -17,7 +17,7 @@ using ::testing::Not;
 using ::testing_util::IsOk;
 using ::testing_util::StatusIs;
 
-TEST(Credentials, FlagsThenFileThenEnvironment) {
+TEST(CredentialsTest, FlagsThenFileThenEnvironment) {
   setenv("TOOL_USER", "env-user", 1);
   setenv("TOOL_PASSWORD", "env-pass", 1);
   std::string file = ::testing::TempDir() + "/creds";
@@ -55,7 +55,7 @@ HttpRequest WithAuthorization(absl::string_view value) {
   return r;
 }
 
-TEST(BasicAuth, AdmitsExactlyTheUserAndPassword) {
+TEST(BasicAuthTest, AdmitsExactlyTheUserAndPassword) {
   const Credentials c{"user", "pa:ss"};
   // base64("user:pa:ss")
   EXPECT_TRUE(BasicAuthAdmits(c, WithAuthorization("Basic dXNlcjpwYTpzcw==")));
@@ -79,7 +79,7 @@ TEST(BasicAuth, AdmitsExactlyTheUserAndPassword) {
   }
 }
 
-TEST(BasicAuth, NoCredentialsAdmitEveryRequest) {
+TEST(BasicAuthTest, NoCredentialsAdmitEveryRequest) {
   EXPECT_TRUE(BasicAuthAdmits(Credentials{}, HttpRequest{}));
   EXPECT_TRUE(BasicAuthAdmits(Credentials{}, WithAuthorization("Basic e30=")));
   // A password alone is a credential too: ":p" is asked for.
@@ -88,7 +88,7 @@ TEST(BasicAuth, NoCredentialsAdmitEveryRequest) {
       BasicAuthAdmits(Credentials{"", "p"}, WithAuthorization("Basic OnA=")));
 }
 
-TEST(BasicAuth, TheChallengeNamesItsRealm) {
+TEST(BasicAuthTest, TheChallengeNamesItsRealm) {
   HttpResponse r = BasicAuthChallenge("camera");
   EXPECT_EQ(r.status, 401);
   EXPECT_THAT(r.headers, ::testing::Contains(::testing::Pair(

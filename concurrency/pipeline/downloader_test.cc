@@ -72,7 +72,7 @@ http::ScriptedResponse Body(std::string body) {
   return r;
 }
 
-TEST(Downloader, FetchesWithBasicAuth) {
+TEST(DownloaderTest, FetchesWithBasicAuth) {
   auto server = StartPriceFeed(
       {.credentials = {.user = "user", .password = "secret-password"},
        .pages = 3});
@@ -86,7 +86,7 @@ TEST(Downloader, FetchesWithBasicAuth) {
   EXPECT_EQ(d.attempts(), 1);
 }
 
-TEST(Downloader, WrongPasswordIsNotRetriedAndNotPrinted) {
+TEST(DownloaderTest, WrongPasswordIsNotRetriedAndNotPrinted) {
   auto server = StartPriceFeed(
       {.credentials = {.user = "user", .password = "other"}, .pages = 3});
   ASSERT_THAT(server.status(), IsOk());
@@ -102,7 +102,7 @@ TEST(Downloader, WrongPasswordIsNotRetriedAndNotPrinted) {
   EXPECT_TRUE(waits.waits.empty());
 }
 
-TEST(Downloader, MissingPageIsNotFoundAtOnce) {
+TEST(DownloaderTest, MissingPageIsNotFoundAtOnce) {
   std::atomic<int> calls{0};
   auto server = http::MisbehavingServer::Start(Script({Status(404)}, &calls));
   ASSERT_THAT(server.status(), IsOk());
@@ -114,7 +114,7 @@ TEST(Downloader, MissingPageIsNotFoundAtOnce) {
   EXPECT_EQ(calls.load(), 1);
 }
 
-TEST(Downloader, EveryOther4xxIsFinalAfterOneRequest) {
+TEST(DownloaderTest, EveryOther4xxIsFinalAfterOneRequest) {
   struct Case {
     int status;
     absl::StatusCode code;
@@ -154,7 +154,7 @@ TEST(Downloader, EveryOther4xxIsFinalAfterOneRequest) {
   }
 }
 
-TEST(Downloader, RetriesServerErrorsWithExponentialBackoff) {
+TEST(DownloaderTest, RetriesServerErrorsWithExponentialBackoff) {
   std::atomic<int> calls{0};
   auto server = http::MisbehavingServer::Start(
       Script({Status(500), Status(503), Body("ok")}, &calls));
@@ -169,7 +169,7 @@ TEST(Downloader, RetriesServerErrorsWithExponentialBackoff) {
               ElementsAre(absl::Milliseconds(100), absl::Milliseconds(200)));
 }
 
-TEST(Downloader, JitterKeepsWaitsWithinItsBounds) {
+TEST(DownloaderTest, JitterKeepsWaitsWithinItsBounds) {
   std::atomic<int> calls{0};
   auto server = http::MisbehavingServer::Start(Script({Status(502)}, &calls));
   ASSERT_THAT(server.status(), IsOk());
@@ -194,7 +194,7 @@ TEST(Downloader, JitterKeepsWaitsWithinItsBounds) {
   EXPECT_EQ(calls.load(), 6);
 }
 
-TEST(Downloader, HonoursRetryAfter) {
+TEST(DownloaderTest, HonoursRetryAfter) {
   std::atomic<int> calls{0};
   http::ScriptedResponse busy = Status(429);
   busy.response.headers.emplace_back("Retry-After", "3");
@@ -207,7 +207,7 @@ TEST(Downloader, HonoursRetryAfter) {
   EXPECT_THAT(waits.waits, ElementsAre(absl::Seconds(3)));
 }
 
-TEST(Downloader, RetryAfterBeyondTheLimitEndsRetries) {
+TEST(DownloaderTest, RetryAfterBeyondTheLimitEndsRetries) {
   std::atomic<int> calls{0};
   http::ScriptedResponse busy = Status(503);
   busy.response.headers.emplace_back("Retry-After", "3600");
@@ -222,7 +222,7 @@ TEST(Downloader, RetryAfterBeyondTheLimitEndsRetries) {
   EXPECT_EQ(calls.load(), 1);
 }
 
-TEST(Downloader, SlowResponseTimesOut) {
+TEST(DownloaderTest, SlowResponseTimesOut) {
   std::atomic<int> calls{0};
   http::ScriptedResponse slow = Body("late");
   slow.delay = absl::Seconds(30);
@@ -238,7 +238,7 @@ TEST(Downloader, SlowResponseTimesOut) {
                        HasSubstr("gave up after 2 attempts")));
 }
 
-TEST(Downloader, TruncatedBodyIsNeverData) {
+TEST(DownloaderTest, TruncatedBodyIsNeverData) {
   std::atomic<int> calls{0};
   http::ScriptedResponse cut = Body(std::string(10000, 'x'));
   cut.truncate_body_at = 4000;
@@ -252,7 +252,7 @@ TEST(Downloader, TruncatedBodyIsNeverData) {
   EXPECT_EQ(calls.load(), 4);
 }
 
-TEST(Downloader, TruncatedOnceThenWhole) {
+TEST(DownloaderTest, TruncatedOnceThenWhole) {
   std::atomic<int> calls{0};
   http::ScriptedResponse cut = Body("0123456789");
   cut.truncate_body_at = 3;
@@ -266,7 +266,7 @@ TEST(Downloader, TruncatedOnceThenWhole) {
   EXPECT_EQ(*body, "0123456789");
 }
 
-TEST(Downloader, ServerDownIsUnavailableAfterTheAttempts) {
+TEST(DownloaderTest, ServerDownIsUnavailableAfterTheAttempts) {
   testing_util::RefusingPort down;
   const int port = down.port();
   ASSERT_NE(port, 0);
@@ -277,7 +277,7 @@ TEST(Downloader, ServerDownIsUnavailableAfterTheAttempts) {
                        HasSubstr("gave up after 4 attempts")));
 }
 
-TEST(Downloader, ManyThreadsFetchAtOnce) {
+TEST(DownloaderTest, ManyThreadsFetchAtOnce) {
   auto server = StartPriceFeed(
       {.credentials = {.user = "user", .password = "secret-password"},
        .pages = 40});
@@ -299,7 +299,7 @@ TEST(Downloader, ManyThreadsFetchAtOnce) {
     EXPECT_EQ(bodies[i], PricePageCsv(i + 1, 20)) << i;
 }
 
-TEST(RedactUrl, DropsUserinfo) {
+TEST(RedactUrlTest, DropsUserinfo) {
   EXPECT_EQ(RedactUrl("http://u:p@host:1/a?b=c@d"), "http://host:1/a?b=c@d");
   EXPECT_EQ(RedactUrl("http://host/a@b"), "http://host/a@b");
 }

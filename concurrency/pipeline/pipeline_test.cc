@@ -161,7 +161,7 @@ absl::StatusOr<std::unique_ptr<http::HttpServer>> Feed(int pages) {
       {.credentials = {.user = "user", .password = "pw"}, .pages = pages});
 }
 
-TEST(Pipeline, ArchivesEverySlotAndRecordsIt) {
+TEST(PipelineTest, ArchivesEverySlotAndRecordsIt) {
   auto server = Feed(15);
   ASSERT_THAT(server, IsOk());
   std::string dir = NewTempDir("pipe");
@@ -187,7 +187,7 @@ TEST(Pipeline, ArchivesEverySlotAndRecordsIt) {
   EXPECT_EQ(*io::ReadFileToString(dir + ".list"), "data1.xml\ndata2.xml\n");
 }
 
-TEST(Pipeline, ASecondRunOfTheSameSettingsFetchesNothing) {
+TEST(PipelineTest, ASecondRunOfTheSameSettingsFetchesNothing) {
   auto server = Feed(9);
   ASSERT_THAT(server, IsOk());
   std::string dir = NewTempDir("pipe");
@@ -237,7 +237,7 @@ http::MisbehavingServer::Script Misbehaving(std::atomic<bool>* broken,
   };
 }
 
-TEST(Pipeline, FailedPagesWaitInTheirSlotAndARerunFinishes) {
+TEST(PipelineTest, FailedPagesWaitInTheirSlotAndARerunFinishes) {
   std::atomic<bool> broken{true};
   std::atomic<int> calls{0};
   auto server = http::MisbehavingServer::Start(Misbehaving(&broken, &calls));
@@ -282,7 +282,7 @@ TEST(Pipeline, FailedPagesWaitInTheirSlotAndARerunFinishes) {
   ExpectFinished(dir, 9, 2);
 }
 
-TEST(Pipeline, AJournalLineCutByACrashIsDroppedAndCompactedAway) {
+TEST(PipelineTest, AJournalLineCutByACrashIsDroppedAndCompactedAway) {
   auto server = Feed(5);
   ASSERT_THAT(server, IsOk());
   std::string dir = NewTempDir("journal");
@@ -303,7 +303,7 @@ TEST(Pipeline, AJournalLineCutByACrashIsDroppedAndCompactedAway) {
   ExpectFinished(dir, 5, 2);
 }
 
-TEST(Pipeline, ServerDownFailsEveryPageAndSaysSo) {
+TEST(PipelineTest, ServerDownFailsEveryPageAndSaysSo) {
   testing_util::RefusingPort down;
   ASSERT_NE(down.port(), 0);
   std::string dir = NewTempDir("pipe");
@@ -424,7 +424,7 @@ TEST_F(RefusalTest, ASecondRunAtOnceIsRefused) {
                 "another pipeline run is using");
 }
 
-TEST(Pipeline, PageUrlFillsThePlaceholders) {
+TEST(PipelineTest, PageUrlFillsThePlaceholders) {
   EXPECT_EQ(PageUrl("http://h/p?page_size={page_size}&page_number=%s", 3, 200),
             "http://h/p?page_size=200&page_number=3");
   EXPECT_EQ(PageUrl("http://h/{page}/{page}", 12, 1), "http://h/12/12");
@@ -438,7 +438,7 @@ TEST(Pipeline, PageUrlFillsThePlaceholders) {
 // A feed whose page 3 never ends and page 6 announces 50 GB: the run ends by
 // itself, names those two pages, archives every slot without them, and
 // holds no more page data than its budget at any time.
-TEST(Pipeline, AHostileFeedCannotTakeTheMemory) {
+TEST(PipelineTest, AHostileFeedCannotTakeTheMemory) {
   auto feed = HostileFeed::Start(/*endless=*/{3}, /*huge=*/{6}, kPageSize);
   ASSERT_THAT(feed, IsOk());
   std::string dir = NewTempDir("hostile");
@@ -473,7 +473,7 @@ TEST(Pipeline, AHostileFeedCannotTakeTheMemory) {
 // die of a failed allocation. (Under ASan or TSan, whose shadow memory is
 // reserved address space already, the limit is what the child has plus
 // 2 GiB, as it is in a plain build.)
-TEST(Pipeline, AHostileFeedAtTheDefaultsFitsInTwoGiB) {
+TEST(PipelineTest, AHostileFeedAtTheDefaultsFitsInTwoGiB) {
   std::string dir = NewTempDir("rlimit");
   auto child = RunInProcess([&]() -> int {
     mallopt(M_ARENA_MAX, 2);  // glibc reserves 64 MiB of address per arena
@@ -541,7 +541,7 @@ void Rerun(const std::string& dir, int pages) {
 // Archives written within the group commit window share one journal
 // append; the last group is recorded when the last archive is written, not
 // when the window ends.
-TEST(Pipeline, ArchivesWrittenTogetherShareOneJournalAppend) {
+TEST(PipelineTest, ArchivesWrittenTogetherShareOneJournalAppend) {
   auto server = Feed(9);
   ASSERT_THAT(server, IsOk());
   std::string dir = NewTempDir("group");
@@ -558,7 +558,7 @@ TEST(Pipeline, ArchivesWrittenTogetherShareOneJournalAppend) {
   ExpectFinished(dir, 9, 2);
 }
 
-TEST(Pipeline, KilledAtEachDurableStepThenRerunFinishes) {
+TEST(PipelineTest, KilledAtEachDurableStepThenRerunFinishes) {
   struct Case {
     const char* step;
     int nth;
@@ -617,7 +617,8 @@ absl::StatusOr<std::unique_ptr<http::MisbehavingServer>> HoldPageFour(
   });
 }
 
-TEST(Pipeline, KilledWhileSlotsWaitInMemoryTheRerunFetchesOnlyUnarchivedPages) {
+TEST(PipelineTest,
+     KilledWhileSlotsWaitInMemoryTheRerunFetchesOnlyUnarchivedPages) {
   std::string dir = NewTempDir("memory");
   // Killed at the third page converted: pages wait in memory for their
   // slots (some slots may be archived meanwhile). Nothing of them is on
@@ -637,7 +638,7 @@ TEST(Pipeline, KilledWhileSlotsWaitInMemoryTheRerunFetchesOnlyUnarchivedPages) {
   ExpectFinished(dir, 9, 2);
 }
 
-TEST(Pipeline, AStoppedRunParksItsPagesAndTheRerunReusesThem) {
+TEST(PipelineTest, AStoppedRunParksItsPagesAndTheRerunReusesThem) {
   std::string dir = NewTempDir("stop");
   int parked = 0, recorded = 0;
   {
@@ -690,7 +691,7 @@ void StopAfterThreePages(const std::string& dir) {
   ASSERT_THAT(RunPipeline(p, Fast()), IsOk());
 }
 
-TEST(Pipeline, KilledAtEachStepOfReusingParkedPagesThenRerunFinishes) {
+TEST(PipelineTest, KilledAtEachStepOfReusingParkedPagesThenRerunFinishes) {
   for (const char* step : {"xml_removed", "archive_written", "xml_parked"}) {
     SCOPED_TRACE(step);
     std::string dir = NewTempDir("parked");
@@ -706,7 +707,7 @@ TEST(Pipeline, KilledAtEachStepOfReusingParkedPagesThenRerunFinishes) {
   }
 }
 
-TEST(Pipeline, ManyKillsAtRandomPointsThenEveryPageExactlyOnce) {
+TEST(PipelineTest, ManyKillsAtRandomPointsThenEveryPageExactlyOnce) {
   // Each round kills the run at a random durable step (any kind), then the
   // next round reruns into the same directory. The seed is printed, so a
   // failure can be replayed.
@@ -752,7 +753,7 @@ absl::StatusOr<ProcessResult<int>> StartShard(const std::string& dir, int pages,
   });
 }
 
-TEST(Pipeline, FourShardsShareOneDirectoryAndTheCheckFindsEveryPage) {
+TEST(PipelineTest, FourShardsShareOneDirectoryAndTheCheckFindsEveryPage) {
   std::string dir = NewTempDir("shards");
   constexpr int kPages = 23;  // 12 slots of 2: shards of 3 slots each
   std::vector<absl::StatusOr<ProcessResult<int>>> shards;
@@ -797,7 +798,7 @@ TEST(Pipeline, FourShardsShareOneDirectoryAndTheCheckFindsEveryPage) {
                         "(12 archives, 4 shards)"));
 }
 
-TEST(Pipeline, TheCheckSeesADamagedArchive) {
+TEST(PipelineTest, TheCheckSeesADamagedArchive) {
   auto server = Feed(4);
   ASSERT_THAT(server, IsOk());
   std::string dir = NewTempDir("check");
@@ -813,7 +814,7 @@ TEST(Pipeline, TheCheckSeesADamagedArchive) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST(Pipeline, FullDiskLosesNothingAndLeavesNoPartialFiles) {
+TEST(PipelineTest, FullDiskLosesNothingAndLeavesNoPartialFiles) {
   std::string dir = NewTempDir("full");
   auto child = RunInProcess([&]() -> int {
     signal(SIGXFSZ, SIG_IGN);

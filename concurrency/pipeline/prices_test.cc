@@ -12,7 +12,7 @@ namespace {
 // Golden rows printed by the Python anchor's prices_gen.row(g) (see
 // ../shared/anchors/python/prices_gen.py): the C++ twin must match them byte
 // for byte so both pipelines see the same input.
-TEST(Prices, RowsMatchThePythonGenerator) {
+TEST(PricesTest, RowsMatchThePythonGenerator) {
   const std::vector<std::pair<int64_t, std::string>> golden = {
       {0,
        "2020-07-10,109.12,110.41,108.59,108.83,22141335.0,0.82,1.0,106.9404,"
@@ -39,7 +39,7 @@ TEST(Prices, RowsMatchThePythonGenerator) {
   for (const auto& [g, row] : golden) EXPECT_EQ(PriceRow(g), row) << g;
 }
 
-TEST(Prices, PageMatchesThePythonGenerator) {
+TEST(PricesTest, PageMatchesThePythonGenerator) {
   std::string page = PricePageCsv(7, 200);
   EXPECT_EQ(page.size(), 20361u);
   std::vector<std::string> lines = absl::StrSplit(page, '\n');
@@ -55,7 +55,7 @@ TEST(Prices, PageMatchesThePythonGenerator) {
             "2819,103.1561,101.1007,103.1333,20379724.0");
 }
 
-TEST(Prices, HandlerChecksAuthAndPages) {
+TEST(PricesTest, HandlerChecksAuthAndPages) {
   auto handler = PriceFeedHandler(
       {.credentials = {.user = "u", .password = "p"}, .pages = 3});
   http::HttpRequest r;

@@ -85,11 +85,12 @@ def copy_tree(scratch):
 
 
 def bazel_test(tree, targets, *flags):
-    # A mutation that makes a test hang is caught by the timeout; 30 s is
-    # twice the slowest test's time, so that costs no more than that.
+    # A mutation that makes a test hang is caught by the timeout: 60 s for a
+    # small test, 300 s for a medium one (the streamer's), several times what
+    # each takes on two busy cores, so that a hang costs no more than that.
     cmd = [os.path.join(tree, "tools", "bazel"), "test", "--noshow_progress",
            "--color=no", "--curses=no", "--test_output=errors",
-           "--test_timeout=30", *flags] + targets
+           "--test_timeout=60,300,900,3600", *flags] + targets
     r = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
     return r.returncode, r.stdout + r.stderr
 

@@ -66,7 +66,7 @@ std::string Runfile(const std::string& path) {
                       std::getenv("TEST_WORKSPACE"), "/", path);
 }
 
-TEST(CsvToXmlDifferential, FuzzCorporaMatchPugixml) {
+TEST(CsvToXmlDifferentialTest, FuzzCorporaMatchPugixml) {
   int files = 0;
   for (const char* corpus : {"csv_to_xml_fuzzer", "csv_parser_fuzzer"}) {
     const std::string dir =
@@ -87,7 +87,7 @@ TEST(CsvToXmlDifferential, FuzzCorporaMatchPugixml) {
   EXPECT_GE(files, 10);  // the seed corpora
 }
 
-TEST(CsvToXmlDifferential, BenchmarkPricesMatchPugixml) {
+TEST(CsvToXmlDifferentialTest, BenchmarkPricesMatchPugixml) {
   const std::string csv = PricePageCsv(1, 20000);
   ExpectSameAsPugixml(csv);
   ExpectSameAsPugixml(csv, {1 << 20});
@@ -126,7 +126,7 @@ std::string RandomCsv(std::mt19937& rng) {
   return csv;
 }
 
-TEST(CsvToXmlDifferential, RandomCsvMatchesPugixml) {
+TEST(CsvToXmlDifferentialTest, RandomCsvMatchesPugixml) {
   std::mt19937 rng(2026);
   for (int round = 0; round < 3000; ++round) {
     const std::string csv = RandomCsv(rng);
@@ -140,7 +140,7 @@ TEST(CsvToXmlDifferential, RandomCsvMatchesPugixml) {
 // A quoted field with a doubled quote and a line break, placed so that its
 // quotes fall on each side of every 16- and 32-byte block boundary, fed in
 // chunks that cut it at every position.
-TEST(CsvToXmlDifferential, QuotesAcrossBlockAndChunkBoundaries) {
+TEST(CsvToXmlDifferentialTest, QuotesAcrossBlockAndChunkBoundaries) {
   for (size_t pad = 0; pad < 70; ++pad) {
     const std::string csv =
         absl::StrCat("a,b\n", std::string(pad, 'x'), ",\"p\"\"q\nr&s\"\n1,2\n");

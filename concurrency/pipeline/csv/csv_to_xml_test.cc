@@ -41,7 +41,7 @@ std::vector<std::vector<std::pair<std::string, std::string>>> ReadBack(
   return rows;
 }
 
-TEST(CsvToXml, WritesTheTutorialLayout) {
+TEST(CsvToXmlTest, WritesTheTutorialLayout) {
   absl::StatusOr<std::string> xml = CsvToXml("a,b\n1,2\n3,\n", "t");
   ASSERT_THAT(xml.status(), IsOk());
   EXPECT_EQ(*xml,
@@ -51,14 +51,14 @@ TEST(CsvToXml, WritesTheTutorialLayout) {
             "</Data>\n");
 }
 
-TEST(CsvToXml, HeaderOnlyPageGivesNoRows) {
+TEST(CsvToXmlTest, HeaderOnlyPageGivesNoRows) {
   absl::StatusOr<std::string> xml = CsvToXml("date,open\r\n", "t");
   ASSERT_THAT(xml.status(), IsOk());
   EXPECT_TRUE(ReadBack(*xml).empty());
   EXPECT_THAT(*xml, HasSubstr("<Data>\n</Data>\n"));
 }
 
-TEST(CsvToXml, QuotedFieldsCommasNewlinesAndDoubledQuotes) {
+TEST(CsvToXmlTest, QuotedFieldsCommasNewlinesAndDoubledQuotes) {
   absl::StatusOr<std::string> xml = CsvToXml(
       "name,note\r\n\"Smith, J\",\"said \"\"hi\"\"\nand left\"\r\n\"\",x", "t");
   ASSERT_THAT(xml.status(), IsOk());
@@ -72,14 +72,14 @@ TEST(CsvToXml, QuotedFieldsCommasNewlinesAndDoubledQuotes) {
   EXPECT_EQ(rows[1][1].second, "x");
 }
 
-TEST(CsvToXml, EscapesMarkupInValues) {
+TEST(CsvToXmlTest, EscapesMarkupInValues) {
   absl::StatusOr<std::string> xml = CsvToXml("v\n\"a<b & c>d\"\n", "t");
   ASSERT_THAT(xml.status(), IsOk());
   EXPECT_THAT(*xml, HasSubstr("<v>a&lt;b &amp; c&gt;d</v>"));
   EXPECT_EQ(ReadBack(*xml)[0][0].second, "a<b & c>d");
 }
 
-TEST(CsvToXml, DropsUtf8BomAndKeepsUtf8Text) {
+TEST(CsvToXmlTest, DropsUtf8BomAndKeepsUtf8Text) {
   absl::StatusOr<std::string> xml = CsvToXml(
       "\xEF\xBB\xBF"
       "date,名称\n2020,苹果\n",
@@ -92,7 +92,7 @@ TEST(CsvToXml, DropsUtf8BomAndKeepsUtf8Text) {
   EXPECT_EQ(rows[0][1].second, "苹果");
 }
 
-TEST(CsvToXml, SkipsBlankLinesAndAcceptsMissingFinalNewline) {
+TEST(CsvToXmlTest, SkipsBlankLinesAndAcceptsMissingFinalNewline) {
   absl::StatusOr<std::string> xml = CsvToXml("a\n\n1\n\r\n2", "t");
   ASSERT_THAT(xml.status(), IsOk());
   auto rows = ReadBack(*xml);
@@ -100,7 +100,7 @@ TEST(CsvToXml, SkipsBlankLinesAndAcceptsMissingFinalNewline) {
   EXPECT_EQ(rows[1][0].second, "2");
 }
 
-TEST(CsvToXml, SameOutputWhateverTheChunking) {
+TEST(CsvToXmlTest, SameOutputWhateverTheChunking) {
   const std::string csv =
       "\xEF\xBB\xBF"
       "h1,h 2\r\n\"x,\"\"y\"\"\r\nz\",é\r\nplain,\"\"\r\n";
@@ -120,7 +120,7 @@ TEST(CsvToXml, SameOutputWhateverTheChunking) {
   }
 }
 
-TEST(XmlElementNames, MakesValidUniqueDeterministicNames) {
+TEST(XmlElementNamesTest, MakesValidUniqueDeterministicNames) {
   std::vector<std::string> headers = {"date", "adj close", "52wk_high", "p&l",
                                       "",     " open ",    "a.b",       "xmlns",
                                       "date", "date_2",    "-x",        "a:b"};
@@ -136,7 +136,7 @@ TEST(XmlElementNames, MakesValidUniqueDeterministicNames) {
   }
 }
 
-TEST(CsvToXml, BadHeadersStillGiveWellFormedXml) {
+TEST(CsvToXmlTest, BadHeadersStillGiveWellFormedXml) {
   absl::StatusOr<std::string> xml =
       CsvToXml("adj close,52wk_high,p&l,\n1,2,3,4\n", "t");
   ASSERT_THAT(xml.status(), IsOk());
@@ -145,7 +145,7 @@ TEST(CsvToXml, BadHeadersStillGiveWellFormedXml) {
   EXPECT_EQ(rows[0][3].first, "column_4");
 }
 
-TEST(CsvToXml, RaggedRowIsAnErrorNamingTheLine) {
+TEST(CsvToXmlTest, RaggedRowIsAnErrorNamingTheLine) {
   EXPECT_THAT(CsvToXml("a,b\n1,2\n3\n", "page 7").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("page 7: line 3: the record has 1 fields but "
@@ -155,7 +155,7 @@ TEST(CsvToXml, RaggedRowIsAnErrorNamingTheLine) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
 }
 
-TEST(CsvToXml, PadOptionPadsShortRowsOnly) {
+TEST(CsvToXmlTest, PadOptionPadsShortRowsOnly) {
   CsvToXmlOptions pad{RaggedRows::kPad};
   absl::StatusOr<std::string> xml = CsvToXml("a,b\n1\n", "p", pad);
   ASSERT_THAT(xml.status(), IsOk());
@@ -167,7 +167,7 @@ TEST(CsvToXml, PadOptionPadsShortRowsOnly) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(CsvToXml, InvalidUtf8NamesTheByteOffset) {
+TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
   EXPECT_THAT(CsvToXml("a\nok\nb\xFFz\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("line 3: invalid UTF-8 byte 0xFF at byte "
@@ -192,7 +192,7 @@ TEST(CsvToXml, InvalidUtf8NamesTheByteOffset) {
                        HasSubstr("control character U+0001")));
 }
 
-TEST(CsvToXml, LineNumbersCountLineBreaksInsideQuotes) {
+TEST(CsvToXmlTest, LineNumbersCountLineBreaksInsideQuotes) {
   // Line 1 "a,b"; lines 2-3 hold one record with a quoted line break; the
   // short record "2" is on line 4.
   EXPECT_THAT(CsvToXml("a,b\n\"x\ny\",1\n2\n", "p").status(),
@@ -204,7 +204,7 @@ TEST(CsvToXml, LineNumbersCountLineBreaksInsideQuotes) {
                        HasSubstr("p: line 7: the record has 1 fields")));
 }
 
-TEST(CsvToXml, MalformedQuotingIsAnError) {
+TEST(CsvToXmlTest, MalformedQuotingIsAnError) {
   EXPECT_THAT(CsvToXml("a\nx\"y\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("line 2: quote inside an unquoted field")));
@@ -217,7 +217,7 @@ TEST(CsvToXml, MalformedQuotingIsAnError) {
                                  "closed")));
 }
 
-TEST(CsvToXml, EmptyInputIsAnError) {
+TEST(CsvToXmlTest, EmptyInputIsAnError) {
   EXPECT_THAT(CsvToXml("", "page 2").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("page 2: the CSV is empty")));
@@ -225,14 +225,14 @@ TEST(CsvToXml, EmptyInputIsAnError) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(CsvToXml, TheTutorialsBlankFirstRowDoesNotCrash) {
+TEST(CsvToXmlTest, TheTutorialsBlankFirstRowDoesNotCrash) {
   // The tutorial raised UnboundLocalError here and lost the queued pages.
   absl::StatusOr<std::string> xml = CsvToXml("a,b\n\n1,2\n", "p");
   ASSERT_THAT(xml.status(), IsOk());
   EXPECT_EQ(ReadBack(*xml).size(), 1u);
 }
 
-TEST(CsvToXml, SinkErrorStopsTheConversion) {
+TEST(CsvToXmlTest, SinkErrorStopsTheConversion) {
   CsvToXmlConverter c("p", [](absl::string_view) {
     return absl::ResourceExhaustedError("disk full");
   });

@@ -57,7 +57,7 @@ absl::Status WriteSample(const std::string& path) {
   return (*w)->Commit();
 }
 
-TEST(TarGz, RoundTripsThroughOurReader) {
+TEST(TarGzTest, RoundTripsThroughOurReader) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
@@ -75,7 +75,7 @@ TEST(TarGz, RoundTripsThroughOurReader) {
   EXPECT_THAT(ListDir(dir), UnorderedElementsAre("a.tgz"));
 }
 
-TEST(TarGz, SameMembersGiveSameBytes) {
+TEST(TarGzTest, SameMembersGiveSameBytes) {
   std::string dir = NewTempDir("tar");
   ASSERT_THAT(WriteSample(dir + "/1.tgz"), IsOk());
   ASSERT_THAT(WriteSample(dir + "/2.tgz"), IsOk());
@@ -85,7 +85,7 @@ TEST(TarGz, SameMembersGiveSameBytes) {
 
 // GNU tar, bsdtar and Python's tarfile each extract the archive; every member
 // must come back byte-identical. tools/bazel installs all three.
-TEST(TarGz, OtherToolsReadItBackByteIdentical) {
+TEST(TarGzTest, OtherToolsReadItBackByteIdentical) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
@@ -135,7 +135,7 @@ void WriteGzipped(const std::string& path, const std::string& tar) {
   gzclose(out);
 }
 
-TEST(TarGz, HeaderChecksumIsValidAndChecked) {
+TEST(TarGzTest, HeaderChecksumIsValidAndChecked) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
@@ -169,7 +169,7 @@ TEST(TarGz, HeaderChecksumIsValidAndChecked) {
                        HasSubstr("bad tar header checksum at offset 0")));
 }
 
-TEST(TarGz, TruncatedArchiveIsDataLoss) {
+TEST(TarGzTest, TruncatedArchiveIsDataLoss) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
@@ -181,7 +181,7 @@ TEST(TarGz, TruncatedArchiveIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut.tgz")));
 }
 
-TEST(TarGz, AMemberCutShortInsideAWholeGzipStreamIsDataLoss) {
+TEST(TarGzTest, AMemberCutShortInsideAWholeGzipStreamIsDataLoss) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
@@ -197,7 +197,7 @@ TEST(TarGz, AMemberCutShortInsideAWholeGzipStreamIsDataLoss) {
                        HasSubstr("member at offset 0 is truncated")));
 }
 
-TEST(TarGz, ArchiveWithNoMembersIsNotLeftBehind) {
+TEST(TarGzTest, ArchiveWithNoMembersIsNotLeftBehind) {
   std::string dir = NewTempDir("tar");
   absl::StatusOr<std::unique_ptr<TarGzWriter>> w =
       TarGzWriter::Create(dir + "/none.tgz");
@@ -207,7 +207,7 @@ TEST(TarGz, ArchiveWithNoMembersIsNotLeftBehind) {
   EXPECT_THAT(ListDir(dir), IsEmpty());
 }
 
-TEST(TarGz, DoesNotOverwriteAnExistingArchive) {
+TEST(TarGzTest, DoesNotOverwriteAnExistingArchive) {
   std::string dir = NewTempDir("tar");
   ASSERT_THAT(WriteSample(dir + "/a.tgz"), IsOk());
   std::string before = *io::ReadFileToString(dir + "/a.tgz");
@@ -224,7 +224,7 @@ TEST(TarGz, DoesNotOverwriteAnExistingArchive) {
 // A full disk, simulated with RLIMIT_FSIZE in a child process, at several
 // points of the write: the archive fails with an error and nothing is left
 // under any name.
-TEST(TarGz, FailingWritesLeaveNothingBehind) {
+TEST(TarGzTest, FailingWritesLeaveNothingBehind) {
   for (rlim_t limit : {rlim_t{0}, rlim_t{100}, rlim_t{4000}}) {
     std::string dir = NewTempDir("tar");
     std::string path = dir + "/a.tgz";
@@ -277,7 +277,7 @@ std::string Noise(size_t n, unsigned seed) {
 // and larger, at levels 1, 6 and 12, with small blocks (many gzip members)
 // and the default 1 MiB, on 1 and 2 threads. Every reader we know of reads
 // each archive back byte-identical; the gzip streams test clean.
-TEST(TarGz, BlocksOfEveryLevelReadBackEverywhere) {
+TEST(TarGzTest, BlocksOfEveryLevelReadBackEverywhere) {
   const size_t kSmallBlock = 4096;
   std::string src = NewTempDir("tar");
   const std::vector<std::pair<std::string, std::string>> files = {
@@ -331,7 +331,7 @@ TEST(TarGz, BlocksOfEveryLevelReadBackEverywhere) {
 
 // The size and CRC-32 the writer reports are the file's, read back, whether
 // the archive fits one block or spans many, compressed here or on a pool.
-TEST(TarGz, ReportsTheSizeAndCrcOfTheFileItWrote) {
+TEST(TarGzTest, ReportsTheSizeAndCrcOfTheFileItWrote) {
   std::string src = NewTempDir("tar");
   WriteFile(src, "big.bin", Noise(300 << 10, 3));
   std::string dir = NewTempDir("tar");
@@ -359,7 +359,7 @@ TEST(TarGz, ReportsTheSizeAndCrcOfTheFileItWrote) {
   }
 }
 
-TEST(TarGz, ThreadCountDoesNotChangeTheBytes) {
+TEST(TarGzTest, ThreadCountDoesNotChangeTheBytes) {
   std::string src = NewTempDir("tar");
   WriteFile(src, "a.bin", Noise(3 << 20, 5));
   std::string dir = NewTempDir("tar");
@@ -376,7 +376,7 @@ TEST(TarGz, ThreadCountDoesNotChangeTheBytes) {
             *io::ReadFileToString(dir + "/3.tgz"));
 }
 
-TEST(TarGz, LevelsOutsideLibdeflatesRangeAreRefused) {
+TEST(TarGzTest, LevelsOutsideLibdeflatesRangeAreRefused) {
   std::string dir = NewTempDir("tar");
   for (int level : {-1, 13}) {
     EXPECT_THAT(TarGzWriter::Create(dir + "/a.tgz", {.level = level}).status(),
@@ -388,7 +388,7 @@ TEST(TarGz, LevelsOutsideLibdeflatesRangeAreRefused) {
 
 // A 2 GB sparse file goes in with the memory of a few blocks: the writer
 // reads it block by block (measured in a child, whose peak RSS is its own).
-TEST(TarGz, AHugeFileGoesInWithBoundedMemory) {
+TEST(TarGzTest, AHugeFileGoesInWithBoundedMemory) {
   std::string dir = NewTempDir("tar");
   const std::string big = dir + "/sparse.bin";
   const off_t kSize = off_t{2} << 30;
@@ -430,7 +430,7 @@ TEST(TarGz, AHugeFileGoesInWithBoundedMemory) {
 
 // Killed between blocks, with some of them already in the file: nothing is
 // left under the archive's name.
-TEST(TarGz, AKilledWriterLeavesNoArchive) {
+TEST(TarGzTest, AKilledWriterLeavesNoArchive) {
   std::string dir = NewTempDir("tar");
   const std::string path = dir + "/a.tgz";
   auto child = RunInProcess([&]() -> int {

@@ -32,7 +32,7 @@ std::string RandomText(std::mt19937& rng, size_t n, int density) {
 
 // Every start and end inside a buffer, so that hits fall before, on and after
 // 16- and 32-byte block boundaries.
-TEST(CsvScan, VectorizedSearchesAgreeWithTheScalarOnes) {
+TEST(CsvScanTest, VectorizedSearchesAgreeWithTheScalarOnes) {
   std::mt19937 rng(42);
   const ScanOps& scalar = ScalarScan();
   for (int density : {0, 1, 5, 30}) {
@@ -61,7 +61,7 @@ TEST(CsvScan, VectorizedSearchesAgreeWithTheScalarOnes) {
   }
 }
 
-TEST(CsvScan, ScalarSearchesFindWhatTheySay) {
+TEST(CsvScanTest, ScalarSearchesFindWhatTheySay) {
   const ScanOps& s = ScalarScan();
   const std::string text = "ab\ncd\"e,\xc3\xa9&";
   const char* end = text.data() + text.size();
@@ -74,7 +74,7 @@ TEST(CsvScan, ScalarSearchesFindWhatTheySay) {
   EXPECT_EQ(s.find_non_ascii(text.data(), text.data() + 8), text.data() + 8);
 }
 
-TEST(CsvScan, BestIsAvx2WhenTheCpuHasIt) {
+TEST(CsvScanTest, BestIsAvx2WhenTheCpuHasIt) {
   EXPECT_STREQ(BestScan().name, Avx2Scan() != nullptr ? "avx2" : "sse2");
 }
 

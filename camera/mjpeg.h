@@ -2,7 +2,7 @@
 //
 // The response (`MultipartResponse`, an HttpResponse whose head the one HTTP
 // writer sends, like every other) announces
-// `multipart/x-mixed-replace; boundary=frame`;
+// `multipart/x-mixed-replace;boundary=frame`;
 // each part is `--frame`, its headers (`Content-Type: image/jpeg`,
 // `Content-Length`, `X-Frame-Number`), a blank line, the JPEG, and CRLF (the
 // tutorial's stream lacked that CRLF). Requests are read and answered by

@@ -184,6 +184,13 @@ def run_random(argv):
                 done[r["name"] + r["after"]] = r["verdict"]
 
     scratch, tree = make_scratch()
+    try:
+        return run_sample(tree, sample, done, results_path, min_score)
+    finally:
+        drop_scratch(scratch, tree)
+
+
+def run_sample(tree, sample, done, results_path, min_score):
     start = time.time()
     packages = sorted({m.package for m in sample})
     rc, out = bazel_test(tree, [f"//{p}:all" for p in packages], "--build_tests_only")
@@ -209,7 +216,6 @@ def run_random(argv):
         if verdict != "caught":
             print(f"  {verdict}: {m.name}\n  - {m.before.strip()}\n  + {m.after.strip()}")
         verdicts[m.package][verdict] += 1
-    drop_scratch(scratch, tree)
     return report(verdicts, min_score, time.time() - start)
 
 
@@ -275,6 +281,13 @@ def main(argv):
         return 0
 
     scratch, tree = make_scratch()
+    try:
+        return run_list(tree, mutations)
+    finally:
+        drop_scratch(scratch, tree)
+
+
+def run_list(tree, mutations):
     targets = sorted({m["target"] for m in mutations})
     start = time.time()
     rc, out = bazel_test(tree, targets)
@@ -298,7 +311,6 @@ def main(argv):
         print(f"{verdict:14} {time.time() - t:5.0f} s  {m['target']:45} {m['name']}")
         if verdict == "DOES NOT BUILD":
             print(out[-2000:])
-    drop_scratch(scratch, tree)
     print(f"{len(mutations) - bad} of {len(mutations)} mutations caught "
           f"({time.time() - start:.0f} s)")
     return 1 if bad else 0

@@ -53,6 +53,26 @@ TEST(CheckJpegTest, ATruncatedJpegIsRefusedWhereverItIsCut) {
   }
 }
 
+// The EOI marker comes after the scan's header, whole: a scan header whose
+// last byte is 0xFF, followed by the single byte 0xD9, holds no EOI.
+TEST(CheckJpegTest, AnEoiCannotBorrowTheScanHeadersLastByte) {
+  const std::string jpeg = Jpeg(16, 16);
+  const size_t sos = jpeg.find("\xFF\xDA");
+  ASSERT_NE(sos, std::string::npos);
+  const size_t length = static_cast<unsigned char>(jpeg[sos + 2]) << 8 |
+                        static_cast<unsigned char>(jpeg[sos + 3]);
+  const size_t scan = sos + 2 + length;  // first byte after the header
+  std::string forged = jpeg.substr(0, scan);
+  forged.back() = '\xFF';
+  forged.push_back('\xD9');
+  EXPECT_THAT(CheckJpeg(forged).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("no EOI")));
+  // With one byte of data between them the EOI is whole, and accepted.
+  forged.back() = '\x00';
+  forged += "\xFF\xD9";
+  EXPECT_THAT(CheckJpeg(forged), IsOk());
+}
+
 TEST(CheckJpegTest, WhatIsNotAJpegIsRefusedNamingWhere) {
   EXPECT_THAT(CheckJpeg("").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -25,7 +25,8 @@ would not build: a deleted call or a dropped returned value whose variables
 would then be unused (-Werror), `+` and `-` on a line with a string literal
 or an iterator, `return {}` in a lambda or a function that returns a
 reference or `auto`, constants in `case` labels, `static_assert`, `= 0` and
-bit-field widths, and conditions that declare a variable. The run counts any
+bit-field widths, conditions that declare a variable, and `&&` put among
+`||`s (or the reverse: -Wparentheses). The run counts any
 that still do not build apart from the verdicts.
 
 Each mutant has a stable name, `file:line:col:operator`, and a key that does
@@ -277,12 +278,20 @@ def _mutants_of_line(f, i):
         return Mutant(f.path, f.package, i + 1, col + 1, op, line,
                       line[:col] + new + line[col + len(old):])
 
-    for table, op in ((RELATIONAL, "relational"), (LOGICAL, "logical")):
-        for old, new in table.items():
-            for col in _find_all(code, old):
-                if old in (" < ", " > ") and re.search(r"\boperator\s*$", code[:col]):
-                    continue
-                yield make(col, old, new, op)
+    for old, new in RELATIONAL.items():
+        for col in _find_all(code, old):
+            if old in (" < ", " > ") and re.search(r"\boperator\s*$", code[:col]):
+                continue
+            yield make(col, old, new, "relational")
+
+    # `a || b` made `a && b` beside another `||` draws -Wparentheses
+    # (-Werror): only where the condition has one kind of logical operator.
+    near = " ".join(f.code[max(0, i - 3):i + 4])
+    for old, new in LOGICAL.items():
+        if new in near:
+            continue
+        for col in _find_all(code, old):
+            yield make(col, old, new, "logical")
 
     has_literal = '"' in code or "'" in code
     looks_pointer = any(h in code for h in ITERATOR_HINTS)

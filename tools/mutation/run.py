@@ -6,6 +6,8 @@
     tools/mutation/run.py hub queue  # those whose name contains a word given
     tools/mutation/run.py --random=N --seed=S [--min_score=P] [--results=F]
                                      # N generated mutants (generate.py)
+    ... --results=F --reverse        # a second run through the same sample,
+                                     # from its end, sharing F: two at once
 
 
 It copies the tree (the files git knows, as they are now) into a scratch
@@ -173,21 +175,33 @@ def run_random(argv):
     pool = [m for m in mutants if m.key not in equivalent]
     print(f"{len(mutants)} mutants generated, {len(mutants) - len(pool)} of them "
           f"named equivalent; drawing {count} with seed {seed}")
+    # In the order drawn: a run cut short is still a uniform sample.
     sample = random.Random(seed).sample(pool, min(count, len(pool)))
-    sample.sort(key=lambda m: (m.package, m.file, m.line, m.col))
-
-    done = {}
-    if results_path and os.path.exists(results_path):
-        with open(results_path, encoding="utf-8") as f:
-            for line in f:
-                r = json.loads(line)
-                done[r["name"] + r["after"]] = r["verdict"]
+    if "--reverse" in argv:
+        sample.reverse()
+    done = read_results(results_path)
+    if all(m.name + m.after in done for m in sample):
+        verdicts = collections.defaultdict(collections.Counter)
+        for m in sample:
+            verdicts[m.package][done[m.name + m.after]] += 1
+        return report(verdicts, min_score, 0)
 
     scratch, tree = make_scratch()
     try:
         return run_sample(tree, sample, done, results_path, min_score)
     finally:
         drop_scratch(scratch, tree)
+
+
+def read_results(results_path):
+    """{mutant key: verdict} of the runs recorded in results_path."""
+    done = {}
+    if results_path and os.path.exists(results_path):
+        with open(results_path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                done[r["name"] + r["after"]] = r["verdict"]
+    return done
 
 
 def run_sample(tree, sample, done, results_path, min_score):
@@ -204,6 +218,9 @@ def run_sample(tree, sample, done, results_path, min_score):
     verdicts = collections.defaultdict(collections.Counter)
     for m in sample:
         key = m.name + m.after
+        # Another run may share the results file (run.py --reverse works
+        # through the same sample from the other end).
+        done.update(read_results(results_path))
         if key in done:
             verdict = done[key]
         else:

@@ -164,5 +164,41 @@ TEST_P(CapturerTest, AFrameThatCannotBeEncodedIsCountedAndTheStreamGoesOn) {
   }
 }
 
+// A source that never gives a frame: no camera at the device.
+class NeverASource : public FrameSource {
+ public:
+  absl::StatusOr<cv::Mat> Next() override {
+    return absl::UnavailableError("no device at /dev/video9");
+  }
+  absl::Status Reopen() override {
+    return absl::UnavailableError("still no device at /dev/video9");
+  }
+  std::string Describe() const override { return "never a source"; }
+};
+
+// A source that never gave a frame has no size to keep: viewers get NO
+// SIGNAL at 640x480, mid-grey, and the state says why.
+TEST(CapturerNoSignalTest, ASourceThatNeverGaveAFrameShowsNoSignalAt640x480) {
+  FrameHub hub;
+  Capturer capturer(std::make_unique<NeverASource>(), {.fps = 200}, hub,
+                    [](absl::Time) {});
+  hub.AddSubscriber();
+  capturer.Start();
+  std::shared_ptr<const Frame> f = hub.WaitNewer(0, absl::Seconds(20));
+  capturer.Stop();
+  ASSERT_NE(f, nullptr);
+  cv::Mat picture =
+      cv::imdecode(cv::Mat(1, static_cast<int>(f->jpeg.size()), CV_8UC1,
+                           const_cast<char*>(f->jpeg.data())),
+                   cv::IMREAD_COLOR);
+  ASSERT_FALSE(picture.empty());
+  EXPECT_EQ(picture.cols, 640);
+  EXPECT_EQ(picture.rows, 480);
+  const cv::Vec3b corner = picture.at<cv::Vec3b>(5, 5);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(corner[c], 96, 4);
+  EXPECT_EQ(ReadFrameNumber(picture), -1);  // not the test pattern
+  EXPECT_THAT(capturer.State().last_error, HasSubstr("/dev/video9"));
+}
+
 }  // namespace
 }  // namespace camera

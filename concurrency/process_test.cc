@@ -34,6 +34,7 @@ TEST(SpawnTest, ChildExitingZeroJoinsOk) {
   ASSERT_THAT(child, IsOk());
   EXPECT_GT(child->pid(), 0);
   EXPECT_THAT(child->Join(), IsOk());
+  EXPECT_EQ(child->pid(), -1);  // joined: no process (process.h)
   EXPECT_THAT(child->Join(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 

@@ -156,6 +156,15 @@ TEST(TarGzTest, HeaderChecksumIsValidAndChecked) {
     EXPECT_EQ(std::string(h + 148, 8),
               absl::StrFormat("%06o", sum) + std::string("\0 ", 2))
         << "header at " << off;
+    // Numeric fields as POSIX ustar (and GNU tar, and Python) write them:
+    // all the field's width in octal digits but one, then a NUL.
+    EXPECT_EQ(std::string(h + 108, 8), std::string("0000000\0", 8))
+        << "uid of the header at " << off;
+    EXPECT_EQ(std::string(h + 116, 8), std::string("0000000\0", 8))
+        << "gid of the header at " << off;
+    EXPECT_EQ(h[100 + 7], '\0') << "mode of the header at " << off;
+    EXPECT_EQ(h[124 + 11], '\0') << "size of the header at " << off;
+    EXPECT_EQ(h[136 + 11], '\0') << "mtime of the header at " << off;
     size_t size = std::strtoul(std::string(h + 124, 12).c_str(), nullptr, 8);
     off += 512 + (size + 511) / 512 * 512;
     ++headers;

@@ -248,22 +248,31 @@ class _File:
         return False
 
     def enclosing_opener(self, index):
-        """The line that opens the function (or lambda) around line index."""
+        """The opening line and whole signature of the function (or lambda)
+        around line `index`: the nearest block opener indented less than
+        the blocks it holds, skipping if/for/while/... blocks."""
         indent = len(self.code[index]) - len(self.code[index].lstrip())
         for j in range(index, -1, -1):
             c = self.code[j]
-            if not c.strip():
+            if not c.rstrip().endswith("{"):
                 continue
-            k = len(c) - len(c.lstrip())
-            opener = c.rstrip().endswith("{") and (k < indent or j == index)
-            if not opener:
+            # A statement may run over several lines: its first line's
+            # indentation is the block's.
+            start = j
+            while start > 0:
+                prev = self.code[start - 1].rstrip()
+                if not prev or prev.endswith((";", "{", "}", ":")) \
+                        or prev.lstrip().startswith("#"):
+                    break
+                start -= 1
+            k = len(self.code[start]) - len(self.code[start].lstrip())
+            if not (k < indent or j == index):
                 continue
-            s = c.strip()
+            s = self.code[start].strip()
             if re.match(r"(\}\s*)?(if|else|for|while|switch|do|try|catch)\b", s):
                 indent = k
                 continue
-            # the signature may span lines: take up to 4 lines above
-            sig = " ".join(x.strip() for x in self.code[max(0, j - 4):j + 1])
+            sig = " ".join(x.strip() for x in self.code[start:j + 1])
             return s, sig
         return "", ""
 
@@ -288,7 +297,7 @@ def _mutants_of_line(f, i):
     # (-Werror): only where the condition has one kind of logical operator.
     near = " ".join(f.code[max(0, i - 3):i + 4])
     for old, new in LOGICAL.items():
-        if new in near:
+        if new in near or near.count(old) > 1:
             continue
         for col in _find_all(code, old):
             yield make(col, old, new, "logical")
@@ -343,13 +352,15 @@ def _mutants_of_line(f, i):
     if ret and _balanced(ret.group(2)):
         value = ret.group(2).strip()
         opener, sig = f.enclosing_opener(i)
-        lambda_ = re.search(r"\]\s*(\(|\{|mutable)", opener) and "->" not in opener
+        lambda_ = re.search(r"\]\s*(\(|\{|mutable)", sig) and "->" not in sig
         by_ref = re.search(r"&\s*(operator\S*|[\w:]+)\s*\(", sig) and "->" not in sig
         auto = re.match(r"(static\s+|inline\s+|constexpr\s+)*auto\b", sig.strip())
         trivial = value in ("{}", "true", "false", "nullptr", "0", "*this",
                             "absl::OkStatus()", "std::nullopt")
         unused = f.unused_after_removing(value)
-        if opener and not (lambda_ or by_ref or auto or trivial or unused):
+        outside = re.match(r"(namespace|class|struct|enum)\b", opener)
+        if opener and not (lambda_ or by_ref or auto or trivial or unused
+                           or outside):
             new = "absl::UnknownError(\"mutant\")" if "StatusOr<" in sig else "{}"
             col = len(ret.group(1)) + len("return ")
             yield Mutant(f.path, f.package, i + 1, col + 1, "default", line,

@@ -8,6 +8,9 @@
                                      # N generated mutants (generate.py)
     ... --results=F --reverse        # a second run through the same sample,
                                      # from its end, sharing F: two at once
+    tools/mutation/run.py --report --results=F [--min_score=P]
+                                     # the table of a recorded run, with
+                                     # equivalent.txt's entries left out
 
 
 It copies the tree (the files git knows, as they are now) into a scratch
@@ -256,8 +259,11 @@ def run_mutant(tree, m):
     return verdict, time.time() - t
 
 
-def report(verdicts, min_score, seconds):
-    print(f"\n{'package':28} {'caught':>7} {'survived':>9} {'no build':>9} {'score':>7}")
+def report(verdicts, min_score, seconds, per_package=False):
+    """Prints the table; fails below min_score (in total, or in any package
+    with per_package) or on a mutant that did not build."""
+    print(f"\n{'package':28} {'caught':>7} {'survived':>9} {'no build':>9} "
+          f"{'equiv.':>7} {'score':>7}")
     total = collections.Counter()
     low = []
     for package in sorted(verdicts):
@@ -268,19 +274,55 @@ def report(verdicts, min_score, seconds):
         if score < min_score:
             low.append(package)
         print(f"{package:28} {v['caught']:7} {v['survived']:9} "
-              f"{v['did-not-build']:9} {score:6.1f}%")
+              f"{v['did-not-build']:9} {v['equivalent']:7} {score:6.1f}%")
     judged = total["caught"] + total["survived"]
     score = 100.0 * total["caught"] / judged if judged else 100.0
     print(f"{'total':28} {total['caught']:7} {total['survived']:9} "
-          f"{total['did-not-build']:9} {score:6.1f}%   ({seconds:.0f} s)")
+          f"{total['did-not-build']:9} {total['equivalent']:7} {score:6.1f}%"
+          f"   ({seconds:.0f} s)")
     errors = sum(n for k, n in total.items() if k.startswith("error"))
-    bad = total["did-not-build"] or errors or score < min_score
+    bad = total["did-not-build"] or errors or score < min_score \
+        or (per_package and low)
     if bad:
-        print(f"FAILED: score below {min_score}% or a mutant did not build")
+        print(f"FAILED: a score below {min_score}% "
+              f"{'(' + ', '.join(low) + ') ' if low else ''}"
+              "or a mutant that did not build")
     return 1 if bad else 0
 
 
+def report_recorded(argv):
+    """The per-package table of the runs recorded in --results, judged with
+    today's equivalent.txt; survivors listed with their diff."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import generate  # pylint: disable=import-outside-toplevel
+
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    min_score = float(opts.get("min_score", "0"))
+    equivalent = parse_equivalent(EQUIVALENT)
+    mutants = {m.name + m.after: m for m in generate.all_mutants(ROOT)}
+    packages = dict(generate.library_files(ROOT))
+    verdicts = collections.defaultdict(collections.Counter)
+    with open(opts["results"], encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    for r in records:
+        m = mutants.get(r["name"] + r["after"])
+        package = packages.get(r["name"].split(":")[0], "?")
+        if m is not None and m.key in equivalent:
+            verdicts[package]["equivalent"] += 1
+            continue
+        verdicts[package][r["verdict"]] += 1
+        if r["verdict"] != "caught":
+            before = m.before.strip() if m else "(no longer generated)"
+            print(f"  {r['verdict']}: {r['name']}\n  - {before}\n"
+                  f"  + {r['after'].strip()}")
+    print(f"{len(records)} mutants recorded in {opts['results']}; "
+          f"{sum(v['equivalent'] for v in verdicts.values())} named equivalent")
+    return report(verdicts, min_score, 0, per_package=True)
+
+
 def main(argv):
+    if "--report" in argv:
+        return report_recorded(argv)
     if any(a.startswith("--random=") for a in argv):
         return run_random(argv)
     check_only = "--check" in argv

@@ -73,6 +73,18 @@ TEST(CheckJpegTest, AnEoiCannotBorrowTheScanHeadersLastByte) {
   EXPECT_THAT(CheckJpeg(forged), IsOk());
 }
 
+// TEM (0xFF01) and RST0-7 stand alone: no length follows them. Other
+// markers before the scan carry a length, and are skipped by it.
+TEST(CheckJpegTest, MarkersThatStandAloneHaveNoLength) {
+  const std::string jpeg = Jpeg(16, 16);
+  const std::string tem = "\xFF\xD8\xFF\x01" + jpeg.substr(2);
+  EXPECT_THAT(CheckJpeg(tem), IsOk());
+  // A reserved marker with a 4-byte segment: skipped by its length.
+  const std::string reserved =
+      std::string("\xFF\xD8\xFF\x02\x00\x04\xAB\xCD", 8) + jpeg.substr(2);
+  EXPECT_THAT(CheckJpeg(reserved), IsOk());
+}
+
 TEST(CheckJpegTest, WhatIsNotAJpegIsRefusedNamingWhere) {
   EXPECT_THAT(CheckJpeg("").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -104,6 +104,17 @@ TEST(ProcessQueueTest, FifoAndTimeout) {
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
+TEST(ProcessQueueTest, AnEmptyMessageIsAMessage) {
+  auto queue = ProcessQueue<std::string>::Create();
+  ASSERT_THAT(queue, IsOk());
+  ASSERT_THAT((*queue)->Put(""), IsOk());
+  ASSERT_THAT((*queue)->Put("after"), IsOk());
+  absl::StatusOr<std::string> empty = (*queue)->Get(absl::Seconds(10));
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_EQ(*empty, "");
+  EXPECT_EQ(*(*queue)->Get(absl::Seconds(10)), "after");
+}
+
 TEST(ProcessQueueTest, OversizedMessageIsRefused) {
   auto queue = ProcessQueue<std::string>::Create();
   ASSERT_THAT(queue, IsOk());

@@ -473,6 +473,30 @@ TEST(HttpServerCapTest, ConnectionsOverTheCapAre503AndClosed) {
   EXPECT_EQ(two->StillOpen(), 2);
 }
 
+// A kept-alive connection serves max_requests_per_connection requests: the
+// last is answered "Connection: close", and the connection ends.
+TEST(HttpServerKeepAliveTest, AConnectionServesAtMostItsRequestLimit) {
+  HttpServer::Options options;
+  options.max_requests_per_connection = 2;
+  HttpServer server(options);
+  server.Handle("GET", "/",
+                [](const HttpRequest&) { return TextResponse(200, "ok"); });
+  ASSERT_THAT(server.Start(), IsOk());
+  io::ScopedFd c = Connect(server.port());
+  ASSERT_THAT(io::SendAll(c.get(),
+                          "GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"
+                          "GET / HTTP/1.1\r\n\r\n",
+                          "c"),
+              IsOk());
+  std::string pending;
+  EXPECT_THAT(ReadResponse(c.get(), &pending),
+              HasSubstr("Connection: keep-alive\r\n"));
+  EXPECT_THAT(ReadResponse(c.get(), &pending),
+              HasSubstr("Connection: close\r\n"));
+  EXPECT_TRUE(ReadsEof(c.get()));
+  EXPECT_EQ(server.requests(), 2);
+}
+
 TEST_F(HttpServerTest, StopClosesIdleKeepAliveConnections) {
   io::ScopedFd c = Connect(server_.port());
   ASSERT_THAT(io::SendAll(c.get(), "GET /hello HTTP/1.1\r\n\r\n", "c"), IsOk());

@@ -179,6 +179,31 @@ TEST(ListenerTest, AcceptsThenStopWakesABlockedAccept) {
   EXPECT_THAT((*l)->Accept(), StatusIs(absl::StatusCode::kCancelled));
 }
 
+// Descriptor 0 is a descriptor: a daemon started with stdin closed gets its
+// first connection as fd 0.
+TEST(ListenerTest, AConnectionOnDescriptorZeroIsAccepted) {
+  absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
+  ASSERT_THAT(l, IsOk());
+  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>((*l)->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+      0);
+  const int saved_stdin = dup(0);
+  ASSERT_GE(saved_stdin, 0);
+  close(0);
+  absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
+  const int accepted_fd = c.ok() ? c->fd.get() : -1;
+  if (c.ok()) c->fd.Reset();  // gives 0 back before stdin is restored
+  ASSERT_EQ(dup2(saved_stdin, 0), 0);
+  close(saved_stdin);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(accepted_fd, 0);
+}
+
 TEST(ListenerTest, BadAddressIsNamed) {
   EXPECT_THAT(Listener::Open("no.such.host.invalid", 0),
               StatusIs(absl::StatusCode::kInvalidArgument,

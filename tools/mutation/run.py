@@ -11,6 +11,10 @@
     tools/mutation/run.py --report --results=F [--min_score=P]
                                      # the table of a recorded run, with
                                      # equivalent.txt's entries left out
+    tools/mutation/run.py --rejudge --results=F [--reverse]
+                                     # runs the recorded survivors again
+                                     # against today's tests, recording
+                                     # their new verdicts in F
 
 
 It copies the tree (the files git knows, as they are now) into a scratch
@@ -207,7 +211,29 @@ def read_results(results_path):
     return done
 
 
-def run_sample(tree, sample, done, results_path, min_score):
+def rejudge(argv):
+    """Runs the survivors recorded in --results again, against today's tests."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import generate  # pylint: disable=import-outside-toplevel
+
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    results_path = opts["results"]
+    equivalent = parse_equivalent(EQUIVALENT)
+    mutants = {m.name + m.after: m for m in generate.all_mutants(ROOT)}
+    survivors = [mutants[k] for k, v in read_results(results_path).items()
+                 if v == "survived" and k in mutants
+                 and mutants[k].key not in equivalent]
+    if "--reverse" in argv:
+        survivors.reverse()
+    print(f"{len(survivors)} survivors to judge again")
+    scratch, tree = make_scratch()
+    try:
+        return run_sample(tree, survivors, {}, results_path, 0, rejudge=True)
+    finally:
+        drop_scratch(scratch, tree)
+
+
+def run_sample(tree, sample, done, results_path, min_score, rejudge=False):
     start = time.time()
     packages = sorted({m.package for m in sample})
     rc, out = bazel_test(tree, [f"//{p}:all" for p in packages], "--build_tests_only")
@@ -223,7 +249,13 @@ def run_sample(tree, sample, done, results_path, min_score):
         key = m.name + m.after
         # Another run may share the results file (run.py --reverse works
         # through the same sample from the other end).
-        done.update(read_results(results_path))
+        if rejudge:
+            # Two rejudging runs (one --reverse) share the file: a verdict
+            # newer than "survived" is the other's.
+            if read_results(results_path).get(key) != "survived":
+                continue
+        else:
+            done.update(read_results(results_path))
         if key in done:
             verdict = done[key]
         else:
@@ -245,7 +277,8 @@ def run_mutant(tree, m):
         original = f.read()
     lines = original.split("\n")
     if lines[m.line - 1] != m.before:
-        sys.exit(f"{m.name}: the line is not what the generator read")
+        sys.exit(f"{m.name}: the line is not what the generator read "
+                 "(the tree changed while the run was starting)")
     lines[m.line - 1] = m.after
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
@@ -321,6 +354,8 @@ def report_recorded(argv):
 
 
 def main(argv):
+    if "--rejudge" in argv:
+        return rejudge(argv)
     if "--report" in argv:
         return report_recorded(argv)
     if any(a.startswith("--random=") for a in argv):

@@ -166,6 +166,9 @@ IDENT = re.compile(r"[A-Za-z_]\w*")
 INT = re.compile(r"(?<![\w.])(0[xX][0-9a-fA-F]+|\d+)([uUlL]*)(?![\w.'])")
 ITERATOR_HINTS = ("begin(", "end(", "data()", "end_", "begin_", "ptr", "Ptr",
                   "cursor", "char*", "pos", "it ", "it)", "limit", "start")
+POINTER_NAMES = {"end", "begin", "p", "q", "w", "r", "ptr", "cursor", "limit",
+                 "start", "first", "last", "it", "out", "in", "buf", "data",
+                 "s", "e", "b", "src", "dst", "head", "tail", "pos"}
 KEYWORDS = {"return", "if", "while", "for", "switch", "case", "else", "do",
             "sizeof", "static_cast", "const", "auto", "true", "false",
             "nullptr", "this", "std", "absl", "int", "char", "void", "new",
@@ -308,6 +311,11 @@ def _mutants_of_line(f, i):
         if has_literal or looks_pointer or "StrCat" in code or "string" in code:
             break
         for col in _find_all(code, old):
+            left = re.search(r"([A-Za-z_]\w*)\W*$", code[:col])
+            right = re.match(r"\W*([A-Za-z_]\w*)", code[col + len(old):])
+            names = {x.group(1) for x in (left, right) if x}
+            if names & POINTER_NAMES:
+                continue  # end - p made end + p: pointer + pointer
             yield make(col, old, new, "arithmetic")
 
     if not re.search(r"\[\s*\d*\s*\]\s*=|\{\s*\d+\s*\}|<\s*\d+\s*>", s):

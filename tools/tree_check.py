@@ -57,7 +57,7 @@ def readme_labels(path):
             if repo:  # another repository's: its `:name`s are not ours
                 events.append((m.start(), "@", None))
                 continue
-            if "..." in m.group(2) or not package:
+            if "..." in m.group(2) or not package or name in ("all", "*"):
                 continue  # a pattern, not a target
             if line[m.end():m.end() + 1] == "/" or "." in package.split("/")[-1]:
                 continue  # a path (//foo/bar/), not a label

@@ -497,6 +497,47 @@ TEST(HttpServerKeepAliveTest, AConnectionServesAtMostItsRequestLimit) {
   EXPECT_EQ(server.requests(), 2);
 }
 
+// A connection that arrives while the process has no descriptor left waits
+// in the backlog; once descriptors are free again the server accepts and
+// serves it by itself (the listener's readiness edge does not come again).
+TEST(HttpServerAcceptTest,
+     AConnectionThatCameWhileNoDescriptorWasFreeIsServed) {
+  HttpServer server{HttpServer::Options{}};
+  server.Handle("GET", "/",
+                [](const HttpRequest&) { return TextResponse(200, "ok"); });
+  ASSERT_THAT(server.Start(), IsOk());
+  io::ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(client.valid());
+  timeval tv{30, 0};  // a server that never answers fails, not hangs
+  setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // Every descriptor left, taken.
+  std::vector<io::ScopedFd> taken;
+  while (true) {
+    io::ScopedFd fd(dup(client.get()));
+    if (!fd.valid()) break;
+    taken.push_back(std::move(fd));
+  }
+  ASSERT_EQ(errno, EMFILE);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+      0);
+  // Wait until the server has tried to accept it, and failed.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (server.accept_failures() == 0 && absl::Now() < give_up) {
+    std::this_thread::yield();
+  }
+  ASSERT_GT(server.accept_failures(), 0);
+  taken.clear();
+  ASSERT_THAT(io::SendAll(client.get(),
+                          "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", "c"),
+              IsOk());
+  EXPECT_THAT(ReadResponse(client.get()), StartsWith("HTTP/1.1 200 OK\r\n"));
+}
+
 TEST_F(HttpServerTest, StopClosesIdleKeepAliveConnections) {
   io::ScopedFd c = Connect(server_.port());
   ASSERT_THAT(io::SendAll(c.get(), "GET /hello HTTP/1.1\r\n\r\n", "c"), IsOk());

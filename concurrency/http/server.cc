@@ -274,6 +274,7 @@ void HttpServer::AcceptAll() {
       // Unavailable: none waiting. Anything else (EMFILE): retry later; the
       // listener's readiness edge may not come again by itself.
       if (!absl::IsUnavailable(c.status())) {
+        accept_failures_.fetch_add(1);
         s.accept_retry = s.now + kAcceptBackoff;
       }
       return;

@@ -52,8 +52,9 @@
 //
 // Thread-safety: register routes before `Start()`; after it, pool handlers
 // are called concurrently from pool threads and must be thread-safe, and loop
-// handlers must not block. `Stop()`, `port()`, `requests()` and
-// `connections()` may be called from any thread. Handlers must not throw.
+// handlers must not block. `Stop()`, `port()`, `requests()`,
+// `accept_failures()` and `connections()` may be called from any thread.
+// Handlers must not throw.
 #ifndef CONCURRENCY_HTTP_SERVER_H_
 #define CONCURRENCY_HTTP_SERVER_H_
 
@@ -123,6 +124,10 @@ class HttpServer {
   std::string base_url() const;
   // Requests routed so far (answered, or on their way to a handler).
   int64_t requests() const { return requests_.load(); }
+  // Accepts that failed for another reason than "none waiting" (no
+  // descriptor left: EMFILE, ENFILE; no memory): each is tried again 10 ms
+  // later, since the listener's readiness edge may not come again.
+  int64_t accept_failures() const { return accept_failures_.load(); }
   // Sockets open in the server now (see Costs above).
   int connections() const { return connections_.load(); }
 
@@ -178,6 +183,7 @@ class HttpServer {
 
   std::atomic<bool> stopped_{false};
   std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> accept_failures_{0};
   std::atomic<int> connections_{0};
 
   absl::Mutex mu_;

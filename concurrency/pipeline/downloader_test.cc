@@ -86,6 +86,28 @@ TEST(DownloaderTest, FetchesWithBasicAuth) {
   EXPECT_EQ(d.attempts(), 1);
 }
 
+// Any page size limit, down to one byte, is checked against the
+// Content-Length before a byte of the body is taken.
+TEST(DownloaderTest, APageOverTheSizeLimitIsRefusedByItsContentLength) {
+  auto server = StartPriceFeed(
+      {.credentials = {.user = "user", .password = "secret-password"},
+       .pages = 3});
+  ASSERT_THAT(server.status(), IsOk());
+  for (int64_t limit : {int64_t{1}, int64_t{100}}) {
+    Waits waits;
+    DownloaderOptions o = FastOptions(&waits);
+    o.max_page_size = limit;
+    Downloader d(o);
+    absl::Status s =
+        d.Fetch((*server)->base_url() + "/prices.csv?page_number=1").status();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted,
+                            HasSubstr(absl::StrCat(
+                                "a Content-Length over the page size limit of ",
+                                limit, " bytes"))));
+    EXPECT_EQ(d.attempts(), 1);
+  }
+}
+
 TEST(DownloaderTest, WrongPasswordIsNotRetriedAndNotPrinted) {
   auto server = StartPriceFeed(
       {.credentials = {.user = "user", .password = "other"}, .pages = 3});

@@ -178,6 +178,12 @@ TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
   EXPECT_THAT(CsvToXml("a\n\xED\xA0\x80\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("surrogate at byte offset 2")));
+  // Both ends of the surrogate range (U+D800, U+DFFF) are refused; the code
+  // points just outside it (U+D7FF, U+E000) are text.
+  EXPECT_THAT(CsvToXml("a\n\xED\xBF\xBF\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("surrogate at byte offset 2")));
+  EXPECT_THAT(CsvToXml("a\n\xED\x9F\xBF\n\xEE\x80\x80\n", "p"), IsOk());
   EXPECT_THAT(CsvToXml("a\nx\xE4\xB8", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("truncated UTF-8 sequence at byte offset 3")));

@@ -204,6 +204,33 @@ TEST(ListenerTest, AConnectionOnDescriptorZeroIsAccepted) {
   EXPECT_EQ(accepted_fd, 0);
 }
 
+// With no descriptor left, Accept says so (the listener's callers retry
+// later); it neither spins nor blocks.
+TEST(ListenerTest, NoDescriptorLeftIsAnErrorNamingTheListener) {
+  absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
+  ASSERT_THAT(l, IsOk());
+  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>((*l)->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+      0);
+  std::vector<ScopedFd> taken;
+  while (true) {
+    ScopedFd fd(dup(client.get()));
+    if (!fd.valid()) break;
+    taken.push_back(std::move(fd));
+  }
+  absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
+  taken.clear();
+  EXPECT_THAT(c.status(), StatusIs(absl::StatusCode::kResourceExhausted,
+                                   HasSubstr("accept on 127.0.0.1:")));
+  // With descriptors free again, the same connection is accepted.
+  EXPECT_THAT((*l)->Accept(), IsOk());
+}
+
 TEST(ListenerTest, BadAddressIsNamed) {
   EXPECT_THAT(Listener::Open("no.such.host.invalid", 0),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -321,6 +321,8 @@ def _mutants_of_line(f, i):
     if not re.search(r"\[\s*\d*\s*\]\s*=|\{\s*\d+\s*\}|<\s*\d+\s*>", s):
         for m in INT.finditer(code):
             digits, suffix = m.group(1), m.group(2)
+            if re.search(r"\w<[^<>()]*$", code[:m.start()]):
+                continue  # a template argument: types must match elsewhere
             if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX":
                 continue  # octal (file modes): a mode +1 is no bug worth naming
             value = int(digits, 0)

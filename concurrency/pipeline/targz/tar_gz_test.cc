@@ -282,8 +282,8 @@ std::string Noise(size_t n, unsigned seed) {
   return s;
 }
 
-// Members around the block size: empty, smaller, an exact multiple of it,
-// and larger, at levels 1, 6 and 12, with small blocks (many gzip members)
+// Members around the block size: empty, one byte, smaller, an exact
+// multiple of it, one byte past it, and larger, at levels 1, 6 and 12, with small blocks (many gzip members)
 // and the default 1 MiB, on 1 and 2 threads. Every reader we know of reads
 // each archive back byte-identical; the gzip streams test clean.
 TEST(TarGzTest, BlocksOfEveryLevelReadBackEverywhere) {
@@ -291,8 +291,10 @@ TEST(TarGzTest, BlocksOfEveryLevelReadBackEverywhere) {
   std::string src = NewTempDir("tar");
   const std::vector<std::pair<std::string, std::string>> files = {
       {"empty.xml", ""},
+      {"one.bin", "x"},
       {"small.xml", "<Data>\n</Data>\n"},
       {"exact.bin", Noise(3 * kSmallBlock, 1)},
+      {"exact_plus_one.bin", Noise(kSmallBlock + 1, 3)},
       {"big.bin", Noise(5 * kSmallBlock + 77, 2) + std::string(3 << 20, 'z')},
   };
   for (const auto& [name, data] : files) WriteFile(src, name, data);

@@ -3,11 +3,14 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/process.h"
@@ -118,6 +121,80 @@ TEST(CsvToXmlTest, SameOutputWhateverTheChunking) {
     ASSERT_THAT(c.Finish(), IsOk());
     EXPECT_EQ(out, *whole) << "chunk size " << step;
   }
+}
+
+// XML 1.0 (fifth edition), 2.3: NameStartChar and NameChar, less ':' (a
+// namespace separator: "a:b" becomes "a_b").
+bool SpecNameStartChar(uint32_t c) {
+  static constexpr std::pair<uint32_t, uint32_t> kRanges[] = {
+      {'A', 'Z'},       {'_', '_'},       {'a', 'z'},        {0xC0, 0xD6},
+      {0xD8, 0xF6},     {0xF8, 0x2FF},    {0x370, 0x37D},    {0x37F, 0x1FFF},
+      {0x200C, 0x200D}, {0x2070, 0x218F}, {0x2C00, 0x2FEF},  {0x3001, 0xD7FF},
+      {0xF900, 0xFDCF}, {0xFDF0, 0xFFFD}, {0x10000, 0xEFFFF}};
+  for (const auto& [lo, hi] : kRanges) {
+    if (c >= lo && c <= hi) return true;
+  }
+  return false;
+}
+
+bool SpecNameChar(uint32_t c) {
+  return SpecNameStartChar(c) || c == '-' || c == '.' ||
+         (c >= '0' && c <= '9') || c == 0xB7 || (c >= 0x300 && c <= 0x36F) ||
+         (c >= 0x203F && c <= 0x2040);
+}
+
+std::string Utf8(uint32_t c) {
+  std::string s;
+  if (c < 0x80) {
+    s.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    s.push_back(static_cast<char>(0xC0 | c >> 6));
+    s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    s.push_back(static_cast<char>(0xE0 | c >> 12));
+    s.push_back(static_cast<char>(0x80 | (c >> 6 & 0x3F)));
+    s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    s.push_back(static_cast<char>(0xF0 | c >> 18));
+    s.push_back(static_cast<char>(0x80 | (c >> 12 & 0x3F)));
+    s.push_back(static_cast<char>(0x80 | (c >> 6 & 0x3F)));
+    s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+  return s;
+}
+
+// Every code point of the Basic Multilingual Plane, and the ends of the
+// others, keeps its place in a name exactly when the standard allows it
+// there: first ("_" is put before a name that cannot start with it) or
+// after the first.
+TEST(XmlElementNamesTest, EveryCodePointIsKeptExactlyWhereXmlAllowsIt) {
+  std::vector<uint32_t> points;
+  for (uint32_t c = 0x21; c < 0x10000; ++c) {
+    if (c < 0xD800 || c > 0xDFFF) points.push_back(c);
+  }
+  for (uint32_t c :
+       {0x10000u, 0x10001u, 0xEFFFEu, 0xEFFFFu, 0xF0000u, 0x10FFFFu}) {
+    points.push_back(c);
+  }
+  int wrong = 0;
+  for (uint32_t c : points) {
+    const std::string ch = Utf8(c);
+    const std::string inner = XmlElementNames({"a" + ch})[0];
+    const std::string want_inner = SpecNameChar(c) ? "a" + ch : "a_";
+    const std::string first = XmlElementNames({ch + "a"})[0];
+    std::string want_first = (SpecNameChar(c) ? ch : "_") + "a";
+    if (!SpecNameStartChar(c)) want_first = "_" + want_first;
+    if (absl::StartsWithIgnoreCase(want_first, "xml")) {
+      want_first = "_" + want_first;
+    }
+    if (inner != want_inner || first != want_first) {
+      if (++wrong <= 10) {
+        ADD_FAILURE() << absl::StrFormat("U+%04X: got %s and %s", c, inner,
+                                         first);
+      }
+    }
+  }
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(XmlElementNamesTest, MakesValidUniqueDeterministicNames) {

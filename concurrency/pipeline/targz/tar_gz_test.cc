@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,27 @@ TEST(TarGzTest, HeaderChecksumIsValidAndChecked) {
                        HasSubstr("bad tar header checksum at offset 0")));
 }
 
+// Numeric fields may fill their whole width with digits, no NUL (older
+// tars write the mode so): each is read within its own width.
+TEST(TarGzTest, ANumericFieldFullOfDigitsIsReadWithinItsWidth) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  std::string tar = Gunzipped(path);
+  std::memcpy(tar.data() + 100, "00000644", 8);  // mode: 8 digits, no NUL
+  std::memcpy(tar.data() + 108, "7777777", 7);   // uid right after it
+  std::memset(tar.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (int i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
+  const std::string chk = absl::StrFormat("%06o", sum) + std::string("\0 ", 2);
+  std::memcpy(tar.data() + 148, chk.data(), 8);
+  std::string full = dir + "/full.tgz";
+  WriteGzipped(full, tar);
+  absl::StatusOr<std::vector<TarMember>> m = ReadTarGz(full);
+  ASSERT_THAT(m.status(), IsOk());
+  EXPECT_EQ((*m)[0].mode, 0644u);
+}
+
 TEST(TarGzTest, TruncatedArchiveIsDataLoss) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
@@ -283,9 +305,10 @@ std::string Noise(size_t n, unsigned seed) {
 }
 
 // Members around the block size: empty, one byte, smaller, an exact
-// multiple of it, one byte past it, and larger, at levels 1, 6 and 12, with small blocks (many gzip members)
-// and the default 1 MiB, on 1 and 2 threads. Every reader we know of reads
-// each archive back byte-identical; the gzip streams test clean.
+// multiple of it, one byte past it, and larger, at levels 1, 6 and 12, with
+// small blocks (many gzip members) and the default 1 MiB, on 1 and 2 threads.
+// Every reader we know of reads each archive back byte-identical; the gzip
+// streams test clean.
 TEST(TarGzTest, BlocksOfEveryLevelReadBackEverywhere) {
   const size_t kSmallBlock = 4096;
   std::string src = NewTempDir("tar");

@@ -127,6 +127,22 @@ TEST(CallFormatTest, WidthPrecisionAndPercent) {
   EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), "[h     |1.234|    7|'h'] 100%");
 }
 
+// A string's precision cuts it, as Python's %.Ns does, down to nothing.
+TEST(CallFormatTest, AStringsPrecisionCutsItDownToNothing) {
+  CallRecord r{"handler", absl::UnixEpoch(), absl::Milliseconds(1), 7};
+  for (const auto& [format, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"<%(func_name).0s>", "<>"},
+           {"<%(func_name).3s>", "<han>"},
+           {"<%(func_name).7s>", "<handler>"},
+           {"<%(func_name).9s>", "<handler>"},
+           {"<%(func_name)5.2s>", "<   ha>"}}) {
+    absl::StatusOr<CallFormat> f = CallFormat::Parse(format);
+    ASSERT_THAT(f.status(), IsOk()) << format;
+    EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), want) << format;
+  }
+}
+
 TEST(CallInfoTest, LinesFromManyThreadsNeverInterleave) {
   Clock clock;
   std::string path = LogPath("threads.log");

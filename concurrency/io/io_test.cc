@@ -249,6 +249,14 @@ TEST(FileUtilTest, SplitsPathsAndMakesDirectories) {
   EXPECT_THAT(MakeDirs(dir + "/f"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("not a directory")));
+  // A directory that cannot be made is named: under a file, or where
+  // nothing may be written.
+  EXPECT_THAT(MakeDirs(dir + "/f/sub"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("mkdir " + dir + "/f/sub")));
+  EXPECT_THAT(MakeDirs("/proc/self/no_such_dir/x"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("mkdir /proc/self/no_such_dir")));
   EXPECT_THAT(ReadFileToString(dir + "/missing"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("/missing")));
 }

@@ -147,6 +147,29 @@ TEST(MultiFetcherTest, NothingToFetchReturnsAtOnce) {
 
 // The waker runs on the first Give after someone found no room, and only
 // then: a fetcher woken for every page's memory did 20,000 needless wakeups.
+// A budget holds what it was given, and never less than one byte; what is
+// taken and given back is counted, with the most ever held.
+TEST(MemoryBudgetTest, HoldsItsLimitAndAtLeastOneByte) {
+  for (int64_t asked : {int64_t{-5}, int64_t{0}, int64_t{1}}) {
+    MemoryBudget b(asked);
+    EXPECT_EQ(b.limit(), 1) << asked;
+    EXPECT_FALSE(b.TryTake(2)) << asked;
+    EXPECT_TRUE(b.TryTake(1)) << asked;
+    EXPECT_FALSE(b.TryTake(1)) << asked;
+  }
+  MemoryBudget b(10);
+  EXPECT_TRUE(b.TryTake(4));
+  EXPECT_TRUE(b.TryTake(6));
+  EXPECT_FALSE(b.TryTake(1));
+  EXPECT_EQ(b.used(), 10);
+  EXPECT_EQ(b.available(), 0);
+  b.Give(6);
+  EXPECT_EQ(b.used(), 4);
+  EXPECT_EQ(b.available(), 6);
+  EXPECT_EQ(b.high_water(), 10);
+  EXPECT_EQ(b.gives(), 1);
+}
+
 TEST(MemoryBudgetTest, GiveWakesTheWaiterOnlyAfterSomeoneFoundNoRoom) {
   MemoryBudget budget(100);
   int wakes = 0;

@@ -26,7 +26,8 @@ would then be unused (-Werror), `+` and `-` on a line with a string literal
 or an iterator, `return {}` in a lambda or a function that returns a
 reference or `auto`, constants in `case` labels, `static_assert`, `= 0` and
 bit-field widths, conditions that declare a variable, and `&&` put among
-`||`s (or the reverse: -Wparentheses). The run counts any
+`||`s (or the reverse: -Wparentheses). Constants in OpenCV drawing calls
+(a caption's colour, size, stroke) are left alone as cosmetic. The run counts any
 that still do not build apart from the verdicts.
 
 Each mutant has a stable name, `file:line:col:operator`, and a key that does
@@ -166,6 +167,11 @@ IDENT = re.compile(r"[A-Za-z_]\w*")
 INT = re.compile(r"(?<![\w.])(0[xX][0-9a-fA-F]+|\d+)([uUlL]*)(?![\w.'])")
 ITERATOR_HINTS = ("begin(", "end(", "data()", "end_", "begin_", "ptr", "Ptr",
                   "cursor", "char*", "pos", "it ", "it)", "limit", "start")
+# OpenCV drawing (the test pattern's and NO SIGNAL's captions): a colour or
+# a stroke one unit off is not behaviour any test should pin, and a JPEG
+# hardly keeps it.
+DRAWING = re.compile(r"cv::(Scalar|putText|rectangle|line|circle|getTextSize)\b"
+                     r"|FONT_HERSHEY")
 POINTER_NAMES = {"end", "begin", "p", "q", "w", "r", "ptr", "cursor", "limit",
                  "start", "first", "last", "it", "out", "in", "buf", "data",
                  "s", "e", "b", "src", "dst", "head", "tail", "pos"}
@@ -323,6 +329,8 @@ def _mutants_of_line(f, i):
             digits, suffix = m.group(1), m.group(2)
             if re.search(r"\w<[^<>()]*$", code[:m.start()]):
                 continue  # a template argument: types must match elsewhere
+            if DRAWING.search(code):
+                continue  # how a caption looks: colours, sizes, thickness
             if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX":
                 continue  # octal (file modes): a mode +1 is no bug worth naming
             value = int(digits, 0)
@@ -334,6 +342,8 @@ def _mutants_of_line(f, i):
                 mut = make(m.start(), m.group(0), text, "constant")
                 yield mut
     for m in re.finditer(r"\b(true|false)\b", code):
+        if re.search(r"\bwhile\s*\(\s*true\s*\)", code):
+            break  # a loop left by return: while (false) ends the function
         new = "false" if m.group(1) == "true" else "true"
         yield make(m.start(), m.group(1), new, "constant")
 
@@ -353,8 +363,13 @@ def _mutants_of_line(f, i):
     if call and _balanced(call.group(3)) and call.group(2) not in KEYWORDS \
             and not call.group(2).startswith(("static_assert", "ABSL_", "CHECK")):
         statement = line.strip()
-        if not f.unused_after_removing(statement) and i > 0 \
-                and not f.code[i - 1].rstrip().endswith((")", "else")):
+        prev = f.code[i - 1].rstrip() if i > 0 else ""
+        # Only a whole statement: the line before ends one (not `if (x =`
+        # or `else`), and it is no requirement of a `requires` expression.
+        starts = prev.endswith((";", "{", "}", ":")) or not prev.strip()
+        in_requires = any("requires" in x for x in f.code[max(0, i - 2):i + 1])
+        if not f.unused_after_removing(statement) and starts \
+                and not in_requires:
             yield Mutant(f.path, f.package, i + 1, len(call.group(1)) + 1,
                          "delete", line, call.group(1) + "// deleted")
 

@@ -200,6 +200,17 @@ def run_random(argv):
         drop_scratch(scratch, tree)
 
 
+def read_records(results_path):
+    """{(file, mutated line): the latest record} of a results file."""
+    latest = {}
+    if results_path and os.path.exists(results_path):
+        with open(results_path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                latest[(r["name"].split(":")[0], r["after"])] = r
+    return latest
+
+
 def read_results(results_path):
     """{mutant key: verdict} of the runs recorded in results_path."""
     done = {}
@@ -219,10 +230,13 @@ def rejudge(argv):
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     results_path = opts["results"]
     equivalent = parse_equivalent(EQUIVALENT)
-    mutants = {m.name + m.after: m for m in generate.all_mutants(ROOT)}
-    survivors = [mutants[k] for k, v in read_results(results_path).items()
-                 if v == "survived" and k in mutants
-                 and mutants[k].key not in equivalent]
+    mutants = {(m.file, m.after): m for m in generate.all_mutants(ROOT)}
+    survivors = []
+    for r in read_records(results_path).values():
+        m = mutants.get((r["name"].split(":")[0], r["after"]))
+        if r["verdict"] == "survived" and m is not None \
+                and m.key not in equivalent:
+            survivors.append(m)
     if "--reverse" in argv:
         survivors.reverse()
     print(f"{len(survivors)} survivors to judge again")
@@ -252,7 +266,8 @@ def run_sample(tree, sample, done, results_path, min_score, rejudge=False):
         if rejudge:
             # Two rejudging runs (one --reverse) share the file: a verdict
             # newer than "survived" is the other's.
-            if read_results(results_path).get(key) != "survived":
+            r = read_records(results_path).get((m.file, m.after))
+            if r is not None and r["verdict"] != "survived":
                 continue
         else:
             done.update(read_results(results_path))
@@ -296,7 +311,7 @@ def report(verdicts, min_score, seconds, per_package=False):
     """Prints the table; fails below min_score (in total, or in any package
     with per_package) or on a mutant that did not build."""
     print(f"\n{'package':28} {'caught':>7} {'survived':>9} {'no build':>9} "
-          f"{'equiv.':>7} {'score':>7}")
+          f"{'equiv.':>7} {'skipped':>8} {'score':>7}")
     total = collections.Counter()
     low = []
     for package in sorted(verdicts):
@@ -307,12 +322,13 @@ def report(verdicts, min_score, seconds, per_package=False):
         if score < min_score:
             low.append(package)
         print(f"{package:28} {v['caught']:7} {v['survived']:9} "
-              f"{v['did-not-build']:9} {v['equivalent']:7} {score:6.1f}%")
+              f"{v['did-not-build']:9} {v['equivalent']:7} {v['skipped']:8} "
+              f"{score:6.1f}%")
     judged = total["caught"] + total["survived"]
     score = 100.0 * total["caught"] / judged if judged else 100.0
     print(f"{'total':28} {total['caught']:7} {total['survived']:9} "
-          f"{total['did-not-build']:9} {total['equivalent']:7} {score:6.1f}%"
-          f"   ({seconds:.0f} s)")
+          f"{total['did-not-build']:9} {total['equivalent']:7} "
+          f"{total['skipped']:8} {score:6.1f}%   ({seconds:.0f} s)")
     errors = sum(n for k, n in total.items() if k.startswith("error"))
     bad = total["did-not-build"] or errors or score < min_score \
         or (per_package and low)
@@ -332,23 +348,33 @@ def report_recorded(argv):
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     min_score = float(opts.get("min_score", "0"))
     equivalent = parse_equivalent(EQUIVALENT)
-    mutants = {m.name + m.after: m for m in generate.all_mutants(ROOT)}
+    # By file and mutated line, not line number: edits elsewhere in a file
+    # since the run moved its lines.
+    mutants = {(m.file, m.after): m for m in generate.all_mutants(ROOT)}
     packages = dict(generate.library_files(ROOT))
     verdicts = collections.defaultdict(collections.Counter)
     with open(opts["results"], encoding="utf-8") as f:
         records = [json.loads(line) for line in f]
-    for r in records:
-        m = mutants.get(r["name"] + r["after"])
+    latest = {}
+    for r in records:  # a later verdict (a rejudged survivor) wins
+        latest[(r["name"].split(":")[0], r["after"])] = r
+    for r in latest.values():
+        m = mutants.get((r["name"].split(":")[0], r["after"]))
         package = packages.get(r["name"].split(":")[0], "?")
-        if m is not None and m.key in equivalent:
+        if m is None:
+            # A rule added to the generator since skips it now (most were
+            # mutants that did not build): counted apart, as skipped.
+            verdicts[package]["skipped"] += 1
+            continue
+        if m.key in equivalent:
             verdicts[package]["equivalent"] += 1
             continue
         verdicts[package][r["verdict"]] += 1
         if r["verdict"] != "caught":
-            before = m.before.strip() if m else "(no longer generated)"
+            before = m.before.strip()
             print(f"  {r['verdict']}: {r['name']}\n  - {before}\n"
                   f"  + {r['after'].strip()}")
-    print(f"{len(records)} mutants recorded in {opts['results']}; "
+    print(f"{len(latest)} mutants recorded in {opts['results']}; "
           f"{sum(v['equivalent'] for v in verdicts.values())} named equivalent")
     return report(verdicts, min_score, 0, per_package=True)
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "classes/suppress.h"
+#include "classes/telnet_decoder.h"
 #include "classes/telnet_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
@@ -155,6 +156,34 @@ TEST(TelnetClientTest, Byte255IsEscapedBothWays) {
   ASSERT_THAT((*session)->Interact(commands, out), IsOk());
   EXPECT_THAT(out.str(), HasSubstr("a\xFF"
                                    "b\r\n$ "));
+}
+
+// What a server sends, decoded: data, doubled IACs as one 255, every option
+// refused (DO -> WONT, WILL -> DONT), subnegotiations skipped whole. The
+// result is the same however the bytes are split.
+TEST(TelnetDecoderTest, DataOptionsAndSubnegotiationsWhateverTheSplit) {
+  const std::string in = std::string(
+      "ab\xFF\xFF"                        // data, then a doubled IAC
+      "\xFF\xFD\x18"                      // DO 24
+      "\xFF\xFB\x01"                      // WILL 1
+      "\xFF\xFA\x18\x01\xFF\xFF\xFF\xF0"  // SB 24 1 IAC IAC IAC SE
+      "cd\xFF\xFE\x05\xFF\xFC\x06"
+      "ef",  // data, DONT 5, WONT 6, data
+      28);
+  const std::string want_data =
+      "ab\xFF"
+      "cdef";
+  const std::string want_replies = "\xFF\xFC\x18\xFF\xFE\x01";
+  for (size_t split = 0; split <= in.size(); ++split) {
+    TelnetDecoder d;
+    std::string data, replies;
+    d.Consume(absl::string_view(in).substr(0, split), &data, &replies);
+    d.Consume(absl::string_view(in).substr(split), &data, &replies);
+    EXPECT_EQ(data, want_data) << "split at " << split;
+    EXPECT_EQ(replies, want_replies) << "split at " << split;
+    EXPECT_THAT(d.negotiation(), ::testing::ElementsAre("WONT 24", "DONT 1"))
+        << "split at " << split;
+  }
 }
 
 }  // namespace

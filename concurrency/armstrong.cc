@@ -108,10 +108,8 @@ std::vector<uint64_t> FindArmstrong(uint64_t lo, uint64_t hi) {
 
 std::vector<std::pair<uint64_t, uint64_t>> SplitRange(uint64_t lo, uint64_t hi,
                                                       int parts) {
+  if (lo >= hi || parts < 1) return {};
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  if (lo >= hi || parts < 1) {
-    return ranges;
-  }
   const uint64_t size = hi - lo;
   const uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(parts), size);
   const uint64_t base = size / n, extra = size % n;

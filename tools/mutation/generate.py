@@ -175,6 +175,8 @@ DRAWING = re.compile(r"cv::(Scalar|putText|rectangle|line|circle|getTextSize)\b"
 POINTER_NAMES = {"end", "begin", "p", "q", "w", "r", "ptr", "cursor", "limit",
                  "start", "first", "last", "it", "out", "in", "buf", "data",
                  "s", "e", "b", "src", "dst", "head", "tail", "pos"}
+NOT_TYPES = {"return", "delete", "case", "else", "throw", "co_return", "new",
+             "sizeof", "goto"}
 KEYWORDS = {"return", "if", "while", "for", "switch", "case", "else", "do",
             "sizeof", "static_cast", "const", "auto", "true", "false",
             "nullptr", "this", "std", "absl", "int", "char", "void", "new",
@@ -245,16 +247,48 @@ class _File:
                 skip.add(i)  # bit-field width
         return skip
 
-    def unused_after_removing(self, text):
-        """Whether removing `text` could leave a name used nowhere else.
-
-        Counts across the whole file, so a local named like another is
-        trusted: the run counts what slips through as did-not-build.
-        """
+    def unused_after_removing(self, text, index):
+        """Whether removing `text` from line `index` could leave a name used
+        nowhere else in its function (a local or a parameter: -Werror)."""
+        lo, hi = self.function_span(index)
+        scope = collections.Counter()
+        for c in self.code[lo:hi]:
+            scope.update(IDENT.findall(c))
         for w in set(IDENT.findall(text)) - KEYWORDS:
-            if self.words[w] - text.count(w) < 2:
+            # A local or parameter (declared in the function) used nowhere
+            # but its declaration once `text` is gone draws -Wunused.
+            decl = re.compile(r"\b([\w:<>,]+)[\s*&]+" + w +
+                              r"\s*(=|;|\(|\{|,|\)|\[)")
+            declared = any(
+                m.group(1) not in NOT_TYPES
+                for c in self.code[lo:hi] for m in decl.finditer(c))
+            # Uses as itself, not as a member of something (p->size).
+            bare = re.compile(r"(?<![\w.>:])" + w + r"\b")
+            uses = sum(len(bare.findall(c)) for c in self.code[lo:hi])
+            if declared and uses - len(bare.findall(text)) < 2:
                 return True
         return False
+
+    def function_span(self, index):
+        """Lines [lo, hi) of the top-level block (function body) around
+        `index`, by brace depth from the file's start."""
+        depth, lo = 0, 0
+        spans = []
+        for j, c in enumerate(self.code):
+            for ch in c:
+                if ch == "{":
+                    if depth <= 1:
+                        lo = j  # a function inside a namespace or class
+                    depth += 1
+                elif ch == "}":
+                    depth -= 1
+                    if depth <= 1:
+                        spans.append((lo, j + 1))
+        for lo, hi in spans:
+            if lo <= index < hi:
+                # the signature is part of the scope (parameters)
+                return max(0, lo - 4), hi
+        return 0, len(self.code)
 
     def enclosing_opener(self, index):
         """The opening line and whole signature of the function (or lambda)
@@ -368,7 +402,7 @@ def _mutants_of_line(f, i):
         # or `else`), and it is no requirement of a `requires` expression.
         starts = prev.endswith((";", "{", "}", ":")) or not prev.strip()
         in_requires = any("requires" in x for x in f.code[max(0, i - 2):i + 1])
-        if not f.unused_after_removing(statement) and starts \
+        if not f.unused_after_removing(statement, i) and starts \
                 and not in_requires:
             yield Mutant(f.path, f.package, i + 1, len(call.group(1)) + 1,
                          "delete", line, call.group(1) + "// deleted")
@@ -382,7 +416,7 @@ def _mutants_of_line(f, i):
         auto = re.match(r"(static\s+|inline\s+|constexpr\s+)*auto\b", sig.strip())
         trivial = value in ("{}", "true", "false", "nullptr", "0", "*this",
                             "absl::OkStatus()", "std::nullopt")
-        unused = f.unused_after_removing(value)
+        unused = f.unused_after_removing(value, i)
         outside = re.match(r"(namespace|class|struct|enum)\b", opener)
         if opener and not (lambda_ or by_ref or auto or trivial or unused
                            or outside):

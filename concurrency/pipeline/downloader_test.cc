@@ -321,6 +321,20 @@ TEST(DownloaderTest, ManyThreadsFetchAtOnce) {
     EXPECT_EQ(bodies[i], PricePageCsv(i + 1, 20)) << i;
 }
 
+// A transfer prepared for a new attempt starts unpaused and holding
+// nothing, whatever the attempt before it left.
+TEST(EasyTransferTest, APreparedTransferStartsUnpausedAndEmpty) {
+  EasyTransfer t;
+  ASSERT_TRUE(t.valid());
+  Waits waits;
+  t.Prepare("http://127.0.0.1:1/prices.csv", FastOptions(&waits));
+  EXPECT_FALSE(t.paused());
+  EXPECT_EQ(t.held(), 0);
+  t.DropBody();
+  EXPECT_FALSE(t.paused());
+  EXPECT_EQ(t.held(), 0);
+}
+
 TEST(RedactUrlTest, DropsUserinfo) {
   EXPECT_EQ(RedactUrl("http://u:p@host:1/a?b=c@d"), "http://host:1/a?b=c@d");
   EXPECT_EQ(RedactUrl("http://host/a@b"), "http://host/a@b");

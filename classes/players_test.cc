@@ -1,5 +1,6 @@
 #include "classes/players.h"
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -10,6 +11,9 @@
 
 namespace classes {
 namespace {
+
+// Keeps an allocation from being optimized away.
+void* volatile g_keep = nullptr;
 
 using ::testing::ElementsAre;
 using ::testing_util::IsOk;
@@ -22,6 +26,21 @@ int64_t BytesFor(MakeAll make_all) {
   HeapCounts before = CurrentHeap();
   auto kept = make_all();
   return CurrentHeap().usable - before.usable;
+}
+
+// What is allocated is counted while it lives, and no longer once freed.
+TEST(HeapCounterTest, WhatIsFreedIsNoLongerCounted) {
+  const HeapCounts before = CurrentHeap();
+  HeapCounts during;
+  {
+    auto block = std::make_unique<std::array<char, 1000>>();
+    g_keep = block.get();
+    during = CurrentHeap();
+  }
+  const HeapCounts after = CurrentHeap();
+  EXPECT_GE(during.usable - before.usable, 1000);
+  EXPECT_EQ(after.usable, before.usable);
+  EXPECT_EQ(after.blocks, before.blocks);
 }
 
 TEST(PlayersTest, DynamicAttributesLikeDict) {

@@ -200,6 +200,30 @@ def run_random(argv):
         drop_scratch(scratch, tree)
 
 
+class MutantIndex:
+    """Today's mutants, found by a recorded run's file and mutated line.
+
+    Line numbers move when a file is edited elsewhere, so a record is
+    matched by its mutated line; where several mutants of a file read the
+    same (`return {};`), by the one nearest its recorded line (within 40).
+    """
+
+    def __init__(self, mutants):
+        self.by_text = collections.defaultdict(list)
+        for m in mutants:
+            self.by_text[(m.file, m.after)].append(m)
+
+    def find(self, record):
+        file, line = record["name"].split(":")[:2]
+        candidates = self.by_text.get((file, record["after"]), [])
+        if record.get("before") is not None:
+            candidates = [m for m in candidates if m.before == record["before"]]
+        best = min(candidates, key=lambda m: abs(m.line - int(line)), default=None)
+        if best is None or abs(best.line - int(line)) > 40:
+            return None
+        return best
+
+
 def read_records(results_path):
     """{(file, mutated line): the latest record} of a results file."""
     latest = {}
@@ -207,8 +231,14 @@ def read_records(results_path):
         with open(results_path, encoding="utf-8") as f:
             for line in f:
                 r = json.loads(line)
-                latest[(r["name"].split(":")[0], r["after"])] = r
+                latest[record_key(r)] = r
     return latest
+
+
+def record_key(r):
+    """A record's mutant: its name (file:line:col:op) as first recorded,
+    and its mutated line. A rejudged verdict keeps the original name."""
+    return (r.get("first_name", r["name"]), r["after"])
 
 
 def read_results(results_path):
@@ -230,12 +260,13 @@ def rejudge(argv):
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     results_path = opts["results"]
     equivalent = parse_equivalent(EQUIVALENT)
-    mutants = {(m.file, m.after): m for m in generate.all_mutants(ROOT)}
+    index = MutantIndex(generate.all_mutants(ROOT))
     survivors = []
     for r in read_records(results_path).values():
-        m = mutants.get((r["name"].split(":")[0], r["after"]))
+        m = index.find(r)
         if r["verdict"] == "survived" and m is not None \
                 and m.key not in equivalent:
+            object.__setattr__(m, "first_name", record_key(r)[0])
             survivors.append(m)
     if "--reverse" in argv:
         survivors.reverse()
@@ -266,7 +297,7 @@ def run_sample(tree, sample, done, results_path, min_score, rejudge=False):
         if rejudge:
             # Two rejudging runs (one --reverse) share the file: a verdict
             # newer than "survived" is the other's.
-            r = read_records(results_path).get((m.file, m.after))
+            r = read_records(results_path).get((m.first_name, m.after))
             if r is not None and r["verdict"] != "survived":
                 continue
         else:
@@ -278,8 +309,11 @@ def run_sample(tree, sample, done, results_path, min_score, rejudge=False):
             print(f"{verdict:14} {seconds:4.0f} s  {m.name}", flush=True)
             if results_path:
                 with open(results_path, "a", encoding="utf-8") as f:
-                    f.write(json.dumps({"name": m.name, "after": m.after,
-                                        "verdict": verdict}) + "\n")
+                    record = {"name": m.name, "after": m.after,
+                              "before": m.before, "verdict": verdict}
+                    if getattr(m, "first_name", m.name) != m.name:
+                        record["first_name"] = m.first_name
+                    f.write(json.dumps(record) + "\n")
         if verdict != "caught":
             print(f"  {verdict}: {m.name}\n  - {m.before.strip()}\n  + {m.after.strip()}")
         verdicts[m.package][verdict] += 1
@@ -311,7 +345,7 @@ def report(verdicts, min_score, seconds, per_package=False):
     """Prints the table; fails below min_score (in total, or in any package
     with per_package) or on a mutant that did not build."""
     print(f"\n{'package':28} {'caught':>7} {'survived':>9} {'no build':>9} "
-          f"{'equiv.':>7} {'skipped':>8} {'score':>7}")
+          f"{'equiv.':>7} {'gone':>5} {'score':>7}")
     total = collections.Counter()
     low = []
     for package in sorted(verdicts):
@@ -322,13 +356,13 @@ def report(verdicts, min_score, seconds, per_package=False):
         if score < min_score:
             low.append(package)
         print(f"{package:28} {v['caught']:7} {v['survived']:9} "
-              f"{v['did-not-build']:9} {v['equivalent']:7} {v['skipped']:8} "
+              f"{v['did-not-build']:9} {v['equivalent']:7} {v['gone']:5} "
               f"{score:6.1f}%")
     judged = total["caught"] + total["survived"]
     score = 100.0 * total["caught"] / judged if judged else 100.0
     print(f"{'total':28} {total['caught']:7} {total['survived']:9} "
           f"{total['did-not-build']:9} {total['equivalent']:7} "
-          f"{total['skipped']:8} {score:6.1f}%   ({seconds:.0f} s)")
+          f"{total['gone']:5} {score:6.1f}%   ({seconds:.0f} s)")
     errors = sum(n for k, n in total.items() if k.startswith("error"))
     bad = total["did-not-build"] or errors or score < min_score \
         or (per_package and low)
@@ -350,21 +384,22 @@ def report_recorded(argv):
     equivalent = parse_equivalent(EQUIVALENT)
     # By file and mutated line, not line number: edits elsewhere in a file
     # since the run moved its lines.
-    mutants = {(m.file, m.after): m for m in generate.all_mutants(ROOT)}
+    index = MutantIndex(generate.all_mutants(ROOT))
     packages = dict(generate.library_files(ROOT))
     verdicts = collections.defaultdict(collections.Counter)
     with open(opts["results"], encoding="utf-8") as f:
         records = [json.loads(line) for line in f]
     latest = {}
     for r in records:  # a later verdict (a rejudged survivor) wins
-        latest[(r["name"].split(":")[0], r["after"])] = r
+        latest[record_key(r)] = r
     for r in latest.values():
-        m = mutants.get((r["name"].split(":")[0], r["after"]))
+        m = index.find(r)
         package = packages.get(r["name"].split(":")[0], "?")
         if m is None:
-            # A rule added to the generator since skips it now (most were
-            # mutants that did not build): counted apart, as skipped.
-            verdicts[package]["skipped"] += 1
+            # Gone: a rule added to the generator since skips it (most were
+            # mutants that did not build), or its line was rewritten.
+            # Counted apart, outside the score.
+            verdicts[package]["gone"] += 1
             continue
         if m.key in equivalent:
             verdicts[package]["equivalent"] += 1

@@ -187,6 +187,21 @@ TEST(PipelineTest, ArchivesEverySlotAndRecordsIt) {
   EXPECT_EQ(*io::ReadFileToString(dir + ".list"), "data1.xml\ndata2.xml\n");
 }
 
+TEST(PipelineTest, OneTarThreadOrThreeArchiveEverySlot) {
+  auto server = Feed(7);
+  ASSERT_THAT(server, IsOk());
+  for (int tar_threads : {1, 3}) {
+    std::string dir = NewTempDir("pipe");
+    PipelineOptions p = Pipe((*server)->base_url(), dir, 7);
+    p.tar_threads = tar_threads;
+    absl::StatusOr<PipelineReport> report = RunPipeline(p, Fast());
+    ASSERT_THAT(report, IsOk()) << tar_threads;
+    EXPECT_TRUE(report->ok()) << tar_threads;
+    EXPECT_EQ(report->pages_archived, 7) << tar_threads;
+    ExpectFinished(dir, 7, 2);
+  }
+}
+
 TEST(PipelineTest, ASecondRunOfTheSameSettingsFetchesNothing) {
   auto server = Feed(9);
   ASSERT_THAT(server, IsOk());

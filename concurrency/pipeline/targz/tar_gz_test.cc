@@ -29,6 +29,7 @@
 namespace concurrency::pipeline {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
@@ -209,7 +210,17 @@ TEST(TarGzTest, TruncatedArchiveIsDataLoss) {
   ASSERT_THAT(io::WriteFileAtomically(cut, bytes.substr(0, bytes.size() - 20)),
               IsOk());
   EXPECT_THAT(ReadTarGz(cut).status(),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut.tgz")));
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("cut.tgz"),
+                             HasSubstr("gzip stream truncated"))));
+  // Damaged rather than cut: the gzip CRC-32 of the member fails.
+  std::string damaged = bytes;
+  damaged[damaged.size() - 6] ^= 0x55;
+  std::string bad = dir + "/bad.tgz";
+  ASSERT_THAT(io::WriteFileAtomically(bad, damaged), IsOk());
+  EXPECT_THAT(
+      ReadTarGz(bad).status(),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("gzip stream corrupt")));
 }
 
 TEST(TarGzTest, AMemberCutShortInsideAWholeGzipStreamIsDataLoss) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "camera/mjpeg_clip.h"
 #include "gmock/gmock.h"
@@ -189,6 +190,15 @@ TEST(FrameSourcesTest, BadSpecsAreClearErrors) {
   // No machine running this test has 100 cameras.
   EXPECT_THAT(MakeFrameSource("camera:99", {}).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("camera 99")));
+  // Camera indices count from 0: camera:0 is a camera (opened where there
+  // is one), camera:-1 is no index.
+  absl::Status first = MakeFrameSource("camera:0", {}).status();
+  EXPECT_TRUE(first.ok() || (absl::IsNotFound(first) &&
+                             absl::StrContains(first.message(), "camera 0")))
+      << first;
+  EXPECT_THAT(MakeFrameSource("camera:-1", {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not a camera index")));
 }
 
 TEST(FrameSourcesTest, ReadFrameNumberRejectsOtherImages) {

@@ -37,6 +37,21 @@ using ::testing_util::StatusIs;
 
 bool IsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
+// Descriptor 0 is a descriptor (stdin, or the first one a daemon opens),
+// through the constructor and through Reset alike.
+TEST(ScopedFdTest, DescriptorZeroIsOwnedLikeAnyOther) {
+  ScopedFd a(0);
+  EXPECT_TRUE(a.valid());
+  EXPECT_EQ(a.Release(), 0);
+  ScopedFd b;
+  b.Reset(0);
+  EXPECT_TRUE(b.valid());
+  EXPECT_EQ(b.Release(), 0);  // stdin stays open for the rest of the test
+  b.Reset(-7);
+  EXPECT_FALSE(b.valid());
+  EXPECT_EQ(b.get(), -1);
+}
+
 TEST(ScopedFdTest, ClosesOnDestructionAndMovesOwnership) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);

@@ -85,6 +85,18 @@ TEST(CheckJpegTest, MarkersThatStandAloneHaveNoLength) {
   EXPECT_THAT(CheckJpeg(reserved), IsOk());
 }
 
+// An EOI or a second SOI before the scan is a misplaced marker.
+TEST(CheckJpegTest, AMarkerOutOfPlaceBeforeTheScanIsRefused) {
+  const std::string jpeg = Jpeg(16, 16);
+  EXPECT_THAT(CheckJpeg("\xFF\xD8\xFF\xD9" + jpeg.substr(2)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("misplaced marker before the start of scan "
+                                 "at byte 3")));
+  EXPECT_THAT(CheckJpeg("\xFF\xD8\xFF\xD8" + jpeg.substr(2)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("misplaced marker")));
+}
+
 TEST(CheckJpegTest, WhatIsNotAJpegIsRefusedNamingWhere) {
   EXPECT_THAT(CheckJpeg("").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -65,6 +65,30 @@ TEST(MemoizeTest, NonRecursiveFunctionsAndStrings) {
   EXPECT_EQ(calls, 2);
 }
 
+// With no capacity given the cache is unbounded, as lru_cache(None):
+// nothing is ever evicted, for plain-byte keys and for strings alike.
+TEST(MemoizeTest, ByDefaultNothingIsEvicted) {
+  int calls = 0;
+  auto square = Memoize<int(int)>([&calls](int x) {
+    ++calls;
+    return x * x;
+  });
+  auto twice =
+      Memoize<std::string(const std::string&)>([&calls](const std::string& s) {
+        ++calls;
+        return s + s;
+      });
+  for (int round = 0; round < 2; ++round) {
+    for (int x = 0; x < 500; ++x) {
+      EXPECT_EQ(square(x), x * x);
+      EXPECT_EQ(twice(absl::StrCat(x)), absl::StrCat(x, x));
+    }
+  }
+  EXPECT_EQ(calls, 1000);
+  EXPECT_EQ(square.stats().hits, 500);
+  EXPECT_EQ(twice.stats().hits, 500);
+}
+
 TEST(MemoizeTest, FalsyResultsAreHits) {
   int calls = 0;
   auto zero = Memoize<int(int)>([&calls](int) {

@@ -91,6 +91,16 @@ TEST(ParseRequestHeadTest, MalformedHeadsAreBadRequestsNamingTheLine) {
   EXPECT_EQ(HttpStatusFor(Parse("GET /").status()), 400);
 }
 
+// max_head_bytes counts the head with its blank line (the 4 bytes of
+// CRLFCRLF): a head of exactly that size passes, one byte more is refused.
+TEST(ParseRequestHeadTest, TheHeadLimitCountsTheBlankLine) {
+  const std::string head = "GET / HTTP/1.1\r\nA: " + std::string(10, 'x');
+  const size_t whole = head.size() + 4;
+  EXPECT_THAT(Parse(head, {.max_head_bytes = whole}), IsOk());
+  EXPECT_THAT(Parse(head, {.max_head_bytes = whole - 1}).status(),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
 TEST(ParseRequestHeadTest, EachLimitGives431) {
   HeadLimits limits{
       .max_head_bytes = 200, .max_line_bytes = 50, .max_headers = 2};

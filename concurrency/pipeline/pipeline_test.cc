@@ -448,6 +448,12 @@ TEST(PipelineTest, PageUrlFillsThePlaceholders) {
   EXPECT_THAT(ValidatePipelineOptions(p),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("no page placeholder")));
+  p.url_template = "http://127.0.0.1:1/{page}";
+  EXPECT_THAT(ValidatePipelineOptions(p), IsOk());
+  p.tar_threads = 0;
+  EXPECT_THAT(
+      ValidatePipelineOptions(p),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tar_threads")));
 }
 
 // A feed whose page 3 never ends and page 6 announces 50 GB: the run ends by

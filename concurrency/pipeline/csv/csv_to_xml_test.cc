@@ -261,6 +261,16 @@ TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("surrogate at byte offset 2")));
   EXPECT_THAT(CsvToXml("a\n\xED\x9F\xBF\n\xEE\x80\x80\n", "p"), IsOk());
+  // The shortest form of each length is no overlong form: U+0080, U+0800,
+  // U+10000; one below each, in that length, is.
+  EXPECT_THAT(CsvToXml("a\n\xC2\x80\n\xE0\xA0\x80\n\xF0\x90\x80\x80\n", "p"),
+              IsOk());
+  EXPECT_THAT(
+      CsvToXml("a\n\xE0\x9F\xBF\n", "p").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("overlong")));
+  EXPECT_THAT(
+      CsvToXml("a\n\xF0\x8F\xBF\xBF\n", "p").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("overlong")));
   EXPECT_THAT(CsvToXml("a\nx\xE4\xB8", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("truncated UTF-8 sequence at byte offset 3")));

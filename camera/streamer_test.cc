@@ -795,6 +795,21 @@ TEST(StreamLoopTest, NoDescriptorLeftIsAnErrorNamingTheCall) {
   EXPECT_FALSE(loop.ok());
 }
 
+// JPEG qualities run from 1 to 100, both ends included.
+TEST(StreamerOptionsTest, QualitiesFromOneToOneHundred) {
+  for (int quality : {0, 1, 100, 101}) {
+    StreamerOptions o;
+    o.port = 0;
+    o.jpeg_quality = quality;
+    absl::StatusOr<std::unique_ptr<FrameSource>> src =
+        MakeFrameSource("test", {.width = 64, .height = 48, .fps = 30});
+    ASSERT_THAT(src.status(), IsOk());
+    absl::StatusOr<std::unique_ptr<Streamer>> s =
+        Streamer::Start(*std::move(src), o);
+    EXPECT_EQ(s.ok(), quality >= 1 && quality <= 100) << quality;
+  }
+}
+
 TEST(StreamerOptionsTest, ASendBufferTooSmallForAFrameHeadIsRefused) {
   StreamerOptions o;
   o.port = 0;

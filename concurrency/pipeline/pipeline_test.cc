@@ -199,6 +199,11 @@ TEST(PipelineTest, OneTarThreadOrThreeArchiveEverySlot) {
     EXPECT_TRUE(report->ok()) << tar_threads;
     EXPECT_EQ(report->pages_archived, 7) << tar_threads;
     ExpectFinished(dir, 7, 2);
+    absl::StatusOr<CheckReport> check = CheckOutDir(dir);
+    ASSERT_THAT(check, IsOk());
+    EXPECT_THAT(DescribeCheck(*check),
+                HasSubstr("every page of 1-7 is in exactly one archive "
+                          "(4 archives, 1 shard)"));
   }
 }
 

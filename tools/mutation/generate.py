@@ -286,8 +286,14 @@ class _File:
                         spans.append((lo, j + 1))
         for lo, hi in spans:
             if lo <= index < hi:
-                # the signature is part of the scope (parameters)
-                return max(0, lo - 4), hi
+                # The signature is part of the scope (parameters): back to
+                # the line after the previous statement or block.
+                while lo > 0:
+                    prev = self.code[lo - 1].rstrip()
+                    if not prev or prev.endswith((";", "{", "}")):
+                        break
+                    lo -= 1
+                return lo, hi
         return 0, len(self.code)
 
     def enclosing_opener(self, index):

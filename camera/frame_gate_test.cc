@@ -36,6 +36,8 @@ TEST(FrameGateTest, DropsAtMostNSameFramesInARow) {
   frames.push_back(Solid(8));
   EXPECT_EQ(Kept(gate, frames), "x...x...xx.");
   EXPECT_EQ(gate.dropped_same(), 7);
+  FrameGate one(30, 0, 1);  // at most one in a row
+  EXPECT_EQ(Kept(one, std::vector<cv::Mat>(5, Solid(7))), "x.x.x");
   FrameGate off(30, 0, 0);
   EXPECT_EQ(Kept(off, std::vector<cv::Mat>(4, Solid(7))), "xxxx");
 }

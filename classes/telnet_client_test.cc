@@ -16,6 +16,7 @@
 #include "classes/telnet_server.h"
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
+#include "concurrency/io/listener.h"
 #include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -140,6 +141,26 @@ TEST(TelnetClientTest, ServerClosingMidReadIsAnError) {
                        // closed or reset, while sending the password or waiting
                        // for the prompt: which one is a race
                        HasSubstr("telnet 127.0.0.1:")));
+}
+
+// A server that resets the connection (RST, not FIN) is named as such.
+TEST(TelnetClientTest, AServerThatResetsIsNamed) {
+  auto listener = concurrency::io::Listener::Open("127.0.0.1", 0);
+  ASSERT_THAT(listener.status(), IsOk());
+  std::thread server([&listener] {
+    absl::StatusOr<concurrency::io::AcceptedSocket> c = (*listener)->Accept();
+    if (!c.ok()) return;
+    linger abort{1, 0};  // close() sends RST
+    setsockopt(c->fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  });
+  auto session = TelnetSession::Open("127.0.0.1", (*listener)->port(),
+                                     HistoryPath("history_reset.txt"));
+  server.join();
+  ASSERT_THAT(session.status(), IsOk());
+  std::ostringstream out;
+  EXPECT_THAT((*session)->Login("jim", "pw", out),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("the server reset the connection")));
 }
 
 TEST(TelnetClientTest, Byte255IsEscapedBothWays) {

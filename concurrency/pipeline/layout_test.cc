@@ -147,6 +147,14 @@ TEST(ManifestTest, CorruptManifestsNameTheFileAndLine) {
   EXPECT_THAT(ParseManifest("pipeline-manifest 1\nurl x\npages 1\n", "m.txt"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("needs each of url, pages")));
+  // A long bad line is quoted by its first 120 bytes.
+  const std::string long_line = std::string(120, 'a') + "bcd";
+  absl::Status quoted =
+      ParseManifest(absl::StrCat(good, long_line, "\n"), "m.txt").status();
+  EXPECT_THAT(
+      quoted,
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr(absl::StrCat("\"", std::string(120, 'a'), "\""))));
 }
 
 TEST(ManifestTest, ADifferentRunIsNamedBySetting) {

@@ -68,6 +68,10 @@ TEST(PricesTest, HandlerChecksAuthAndPages) {
   EXPECT_EQ(ok.body, PricePageCsv(2, 5));
   r.query = "page_number=4";
   EXPECT_EQ(handler(r).status, 404);
+  r.query = "page_number=0";  // pages count from 1
+  EXPECT_EQ(handler(r).status, 404);
+  r.query = "page_number=1&page_size=0";
+  EXPECT_EQ(handler(r).status, 404);
   r.query = "page_number=x";
   EXPECT_EQ(handler(r).status, 400);
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "classes/suppress.h"
 #include "classes/telnet_decoder.h"
 #include "classes/telnet_server.h"
@@ -147,14 +148,17 @@ TEST(TelnetClientTest, ServerClosingMidReadIsAnError) {
 TEST(TelnetClientTest, AServerThatResetsIsNamed) {
   auto listener = concurrency::io::Listener::Open("127.0.0.1", 0);
   ASSERT_THAT(listener.status(), IsOk());
-  std::thread server([&listener] {
+  absl::Notification opened;  // the reset comes only once the session is up
+  std::thread server([&listener, &opened] {
     absl::StatusOr<concurrency::io::AcceptedSocket> c = (*listener)->Accept();
     if (!c.ok()) return;
+    opened.WaitForNotification();
     linger abort{1, 0};  // close() sends RST
     setsockopt(c->fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
   });
   auto session = TelnetSession::Open("127.0.0.1", (*listener)->port(),
                                      HistoryPath("history_reset.txt"));
+  opened.Notify();
   server.join();
   ASSERT_THAT(session.status(), IsOk());
   std::ostringstream out;

@@ -73,13 +73,17 @@ class Client {
     const int fd = fd_.get();
     if (rcvbuf > 0)
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    timeval tv{20, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SetReceiveTimeout();
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
     ok_ = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  // The reading end of a stream the test set up itself.
+  explicit Client(concurrency::io::ScopedFd fd)
+      : fd_(std::move(fd)), ok_(true) {
+    SetReceiveTimeout();
   }
   ~Client() { Close(); }
   void Close() { fd_.Reset(); }
@@ -150,6 +154,10 @@ class Client {
   }
 
  private:
+  void SetReceiveTimeout() {
+    timeval tv{20, 0};
+    setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
   std::optional<char> ReadByte() {
     if (pos_ == buf_.size()) {
       buf_.resize(65536);
@@ -793,6 +801,64 @@ TEST(StreamLoopTest, NoDescriptorLeftIsAnErrorNamingTheCall) {
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
   EXPECT_THAT(loop.status().message(), HasSubstr("epoll_create1"));
   EXPECT_FALSE(loop.ok());
+}
+
+// A viewer gets each frame once: one that joins late starts at the newest
+// frame, having skipped nothing, and another viewer's arrival does not send
+// it again the frame it already has.
+TEST(StreamLoopTest, EachViewerGetsEachFrameOnceAndSkipsOnlyWhatItMissed) {
+  FrameHub hub;
+  auto publish = [&hub](int64_t number) {
+    auto f = std::make_shared<Frame>();
+    f->number = number;
+    f->jpeg = absl::StrCat("jpeg of frame ", number);
+    hub.Publish(std::move(f));
+  };
+  for (int64_t n = 1; n <= 3; ++n) publish(n);
+  absl::StatusOr<std::unique_ptr<StreamLoop>> loop =
+      StreamLoop::Create(hub, absl::Seconds(60), [](int64_t) {});
+  ASSERT_THAT(loop.status(), IsOk());
+  std::vector<std::unique_ptr<Client>> viewers;
+  std::vector<std::shared_ptr<StreamCounts>> counts;
+  auto join = [&] {
+    int ends[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
+    counts.push_back(std::make_shared<StreamCounts>());
+    (*loop)->Add(concurrency::io::ScopedFd(ends[0]),
+                 static_cast<int64_t>(counts.size()), counts.back());
+    viewers.push_back(
+        std::make_unique<Client>(concurrency::io::ScopedFd(ends[1])));
+  };
+  auto next_frame = [&](size_t viewer) -> int64_t {
+    std::optional<Client::Part> p = viewers[viewer]->ReadPart();
+    if (!p) return -1;
+    EXPECT_EQ(p->jpeg, absl::StrCat("jpeg of frame ", p->number));
+    return p->number;
+  };
+  ASSERT_NO_FATAL_FAILURE(join());
+  EXPECT_EQ(next_frame(0), 3);
+  ASSERT_NO_FATAL_FAILURE(join());
+  EXPECT_EQ(next_frame(1), 3);
+  publish(4);
+  (*loop)->FrameReady();
+  EXPECT_EQ(next_frame(0), 4);
+  EXPECT_EQ(next_frame(1), 4);
+  (*loop)->Stop();  // joins the loop thread: the counts are final
+  for (const std::shared_ptr<StreamCounts>& c : counts) {
+    EXPECT_EQ(c->sent.load(), 2);
+    EXPECT_EQ(c->skipped.load(), 0);
+  }
+}
+
+// The defaults camera/README.md documents for the streamer's flags.
+TEST(StreamerOptionsTest, DefaultsAreTheDocumentedOnes) {
+  const StreamerOptions o;
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 9000);
+  EXPECT_EQ(o.max_clients, 100);
+  EXPECT_EQ(o.max_connections, 4096);
+  EXPECT_EQ(o.send_timeout, absl::Seconds(10));
+  EXPECT_EQ(o.stream_send_buffer, 256 << 10);
 }
 
 // JPEG qualities run from 1 to 100, both ends included.

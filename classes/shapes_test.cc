@@ -42,6 +42,15 @@ TEST(ShapesTest, SortByArea) {
                                              "Rect:(7, 8)", "Circle:(8)"}));
 }
 
+// As Python's %s shows them: whole numbers as ints, others as floats, and
+// whole numbers too large for an int's digits as floats too.
+TEST(ShapesTest, SidesPrintAsPythonPrintsThem) {
+  EXPECT_EQ(Rect(6, 9).ToString(), "Rect:(6, 9)");
+  EXPECT_EQ(Rect(2.5, 0.1).ToString(), "Rect:(2.5, 0.1)");
+  EXPECT_EQ(Rect(-3, 1e20).ToString(), "Rect:(-3, 1e+20)");
+  EXPECT_EQ(CircleShape(0.5).ToString(), "Circle:(0.5)");
+}
+
 TEST(ShapesTest, EqualityIsExactAndConsistentWithOrdering) {
   Rect a(0.1, 3), b(0.3, 1);  // 0.30000000000000004 vs 0.3
   EXPECT_FALSE(a == b);

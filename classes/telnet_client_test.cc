@@ -18,6 +18,7 @@
 #include "concurrency/io/atomic_file.h"
 #include "concurrency/io/file_util.h"
 #include "concurrency/io/listener.h"
+#include "concurrency/io/read_write.h"
 #include "concurrency/io/scoped_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -142,6 +143,33 @@ TEST(TelnetClientTest, ServerClosingMidReadIsAnError) {
                        // closed or reset, while sending the password or waiting
                        // for the prompt: which one is a race
                        HasSubstr("telnet 127.0.0.1:")));
+}
+
+// What the server sent before it left is quoted in the error, its line ends
+// and other control bytes made visible.
+TEST(TelnetClientTest, WhatArrivedIsQuotedPrintablyInTheError) {
+  auto listener = concurrency::io::Listener::Open("127.0.0.1", 0);
+  ASSERT_THAT(listener.status(), IsOk());
+  absl::Notification read;
+  std::thread server([&listener, &read] {
+    absl::StatusOr<concurrency::io::AcceptedSocket> c = (*listener)->Accept();
+    if (!c.ok()) return;
+    (void)concurrency::io::SendAll(c->fd.get(), "Welcome\r\n\a\tPassword? ",
+                                   "server");
+    // The end of what it sends (FIN); it closes only once the client has
+    // read it, so that anything the client sent cannot turn that into RST.
+    shutdown(c->fd.get(), SHUT_WR);
+    read.WaitForNotification();
+  });
+  auto client = TelnetClient::Connect("127.0.0.1", (*listener)->port());
+  ASSERT_THAT(client.status(), IsOk());
+  EXPECT_THAT(
+      (*client)->ReadUntil("login: ", absl::Seconds(30)).status(),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("closed the connection before 'login: ' (received "
+                         "'Welcome\\r\\n??Password? ')")));
+  read.Notify();
+  server.join();
 }
 
 // A server that resets the connection (RST, not FIN) is named as such.

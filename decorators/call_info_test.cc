@@ -2,6 +2,7 @@
 
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -125,6 +126,21 @@ TEST(CallFormatTest, WidthPrecisionAndPercent) {
   ASSERT_THAT(f.status(), IsOk());
   CallRecord r{"h", absl::UnixEpoch(), absl::Milliseconds(1234), 7};
   EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), "[h     |1.234|    7|'h'] 100%");
+}
+
+// Widths and precisions of several digits, up to the limit of 1000.
+TEST(CallFormatTest, WidthsOfSeveralDigits) {
+  CallRecord r{"h", absl::UnixEpoch(), absl::Milliseconds(1500), 7};
+  for (const auto& [format, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"%(call_n)12d", std::string(11, ' ') + "7"},
+           {"%(call_n)-10d|", "7" + std::string(9, ' ') + "|"},
+           {"%(used_time).10f", "1.5000000000"},
+           {"%(func_name)1000s", std::string(999, ' ') + "h"}}) {
+    absl::StatusOr<CallFormat> f = CallFormat::Parse(format);
+    ASSERT_THAT(f.status(), IsOk()) << format;
+    EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), want) << format;
+  }
 }
 
 // A string's precision cuts it, as Python's %.Ns does, down to nothing.

@@ -507,6 +507,100 @@ TEST(HttpServerKeepAliveTest, AConnectionServesAtMostItsRequestLimit) {
   EXPECT_EQ(server.requests(), 2);
 }
 
+// A response far larger than the socket buffers goes out in many partial
+// sends, each resuming where the last stopped: the client reads exactly the
+// body, byte for byte, and then the end of the connection.
+TEST(HttpServerWriteTest, ABodyLargerThanTheSocketBuffersArrivesExactly) {
+  std::string body(8 << 20, '\0');
+  for (size_t i = 0; i < body.size(); ++i) {
+    body[i] = static_cast<char>('a' + i % 23);
+  }
+  HttpServer server{HttpServer::Options{}};
+  server.Handle("GET", "/big", [&body](const HttpRequest&) {
+    HttpResponse r;
+    r.body = body;
+    return r;
+  });
+  ASSERT_THAT(server.Start(), IsOk());
+  io::ScopedFd c = Connect(server.port());
+  ASSERT_THAT(
+      io::SendAll(c.get(), "GET /big HTTP/1.1\r\nConnection: close\r\n\r\n",
+                  "c"),
+      IsOk());
+  std::string pending;
+  const std::string response = ReadResponse(c.get(), &pending);
+  ASSERT_THAT(response, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(absl::EndsWith(response, absl::StrCat("\r\n\r\n", body)));
+  EXPECT_EQ(pending, "");  // nothing past the body
+  EXPECT_TRUE(ReadsEof(c.get()));
+}
+
+// A client that resets the connection in the middle of a response frees its
+// place at once (the failed send says so), not after send_timeout.
+TEST(HttpServerWriteTest, AClientThatResetsMidResponseIsClosedAtOnce) {
+  HttpServer::Options options;
+  options.send_timeout = absl::Hours(1);
+  HttpServer server(options);
+  const std::string body(8 << 20, 'x');
+  server.Handle("GET", "/big", [&body](const HttpRequest&) {
+    return TextResponse(200, body);
+  });
+  ASSERT_THAT(server.Start(), IsOk());
+  io::ScopedFd c = Connect(server.port());
+  ASSERT_THAT(io::SendAll(c.get(), "GET /big HTTP/1.1\r\n\r\n", "c"), IsOk());
+  char head[64];  // the response has begun: the server is writing it
+  ASSERT_GT(recv(c.get(), head, sizeof head, 0), 0);
+  ASSERT_EQ(server.connections(), 1);
+  linger reset{1, 0};
+  ASSERT_EQ(setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset),
+            0);
+  c.Reset();  // an RST, with 8 MiB still to send
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (server.connections() != 0 && absl::Now() < give_up) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(server.connections(), 0);
+}
+
+// With no idle time allowed, a kept-alive connection is closed as soon as
+// its response is out.
+TEST(HttpServerKeepAliveTest, AZeroIdleTimeoutClosesAfterEachResponse) {
+  HttpServer::Options options;
+  options.idle_timeout = absl::ZeroDuration();
+  HttpServer server(options);
+  server.Handle("GET", "/",
+                [](const HttpRequest&) { return TextResponse(200, "ok"); });
+  server.Handle(
+      "GET", "/loop",
+      [](const HttpRequest&) { return TextResponse(200, "ok"); },
+      HttpServer::RunOn::kLoop);
+  ASSERT_THAT(server.Start(), IsOk());
+  for (const char* path : {"/", "/loop"}) {
+    io::ScopedFd c = Connect(server.port());
+    ASSERT_THAT(
+        io::SendAll(c.get(), absl::StrCat("GET ", path, " HTTP/1.1\r\n\r\n"),
+                    "c"),
+        IsOk());
+    EXPECT_THAT(ReadResponse(c.get()), StartsWith("HTTP/1.1 200 OK\r\n"))
+        << path;
+    EXPECT_TRUE(ReadsEof(c.get())) << path;
+  }
+  EXPECT_EQ(server.requests(), 2);
+}
+
+// The limits concurrency/http/README.md documents.
+TEST(HeadLimitsTest, DefaultsAreTheDocumentedOnes) {
+  const HeadLimits limits;
+  EXPECT_EQ(limits.max_head_bytes, 16u << 10);
+  EXPECT_EQ(limits.max_line_bytes, 8u << 10);
+  EXPECT_EQ(limits.max_headers, 100u);
+  EXPECT_EQ(limits.head_timeout, absl::Seconds(5));
+  const HttpServer::Options options;
+  EXPECT_EQ(options.max_connections, 4096);
+  EXPECT_EQ(options.idle_timeout, absl::Seconds(5));
+  EXPECT_EQ(options.max_requests_per_connection, 1000);
+}
+
 // A connection that arrives while the process has no descriptor left waits
 // in the backlog; once descriptors are free again the server accepts and
 // serves it by itself (the listener's readiness edge does not come again).

@@ -1,16 +1,21 @@
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "concurrency/io/atomic_file.h"
@@ -36,6 +41,19 @@ using ::testing_util::NewTempDir;
 using ::testing_util::StatusIs;
 
 bool IsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+// A blocking client socket connected to 127.0.0.1:`port`, or an invalid one.
+ScopedFd ConnectTo(int port) {
+  ScopedFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    fd.Reset();
+  }
+  return fd;
+}
 
 // Descriptor 0 is a descriptor (stdin, or the first one a daemon opens),
 // through the constructor and through Reset alike.
@@ -171,14 +189,8 @@ TEST(ListenerTest, AcceptsThenStopWakesABlockedAccept) {
   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
   ASSERT_THAT(l, IsOk());
   EXPECT_GT((*l)->port(), 0);
-  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>((*l)->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
-      0);
+  ScopedFd client = ConnectTo((*l)->port());
+  ASSERT_TRUE(client.valid());
   absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
   ASSERT_THAT(c, IsOk());
   EXPECT_THAT(c->peer, HasSubstr("127.0.0.1:"));
@@ -199,14 +211,8 @@ TEST(ListenerTest, AcceptsThenStopWakesABlockedAccept) {
 TEST(ListenerTest, AConnectionOnDescriptorZeroIsAccepted) {
   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
   ASSERT_THAT(l, IsOk());
-  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>((*l)->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
-      0);
+  ScopedFd client = ConnectTo((*l)->port());
+  ASSERT_TRUE(client.valid());
   const int saved_stdin = dup(0);
   ASSERT_GE(saved_stdin, 0);
   close(0);
@@ -224,14 +230,8 @@ TEST(ListenerTest, AConnectionOnDescriptorZeroIsAccepted) {
 TEST(ListenerTest, NoDescriptorLeftIsAnErrorNamingTheListener) {
   absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open("127.0.0.1", 0);
   ASSERT_THAT(l, IsOk());
-  ScopedFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>((*l)->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
-      0);
+  ScopedFd client = ConnectTo((*l)->port());
+  ASSERT_TRUE(client.valid());
   std::vector<ScopedFd> taken;
   while (true) {
     ScopedFd fd(dup(client.get()));
@@ -239,11 +239,41 @@ TEST(ListenerTest, NoDescriptorLeftIsAnErrorNamingTheListener) {
     taken.push_back(std::move(fd));
   }
   absl::StatusOr<AcceptedSocket> c = (*l)->Accept();
+  absl::StatusOr<AcceptedSocket> nb = (*l)->AcceptNonBlocking();
   taken.clear();
   EXPECT_THAT(c.status(), StatusIs(absl::StatusCode::kResourceExhausted,
                                    HasSubstr("accept on 127.0.0.1:")));
-  // With descriptors free again, the same connection is accepted.
-  EXPECT_THAT((*l)->Accept(), IsOk());
+  EXPECT_THAT(nb.status(), StatusIs(absl::StatusCode::kResourceExhausted,
+                                    HasSubstr("accept on 127.0.0.1:")));
+  // With descriptors free again, the same connection is accepted; then
+  // none is waiting, which is no error of the listener's.
+  EXPECT_THAT((*l)->AcceptNonBlocking(), IsOk());
+  EXPECT_THAT((*l)->AcceptNonBlocking(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("no connection waiting")));
+}
+
+// The accept queue holds `backlog` connections (1024 unless said), as far
+// as the kernel's net.core.somaxconn allows. A listening socket's TCP_INFO
+// reports its limit in tcpi_sacked (what `ss -l` shows as Send-Q).
+TEST(ListenerTest, TheAcceptQueueHoldsTheBacklog) {
+  absl::StatusOr<std::string> somaxconn =
+      ReadFileToString("/proc/sys/net/core/somaxconn");
+  ASSERT_THAT(somaxconn, IsOk());
+  uint32_t kernel_max = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtoi(absl::StripAsciiWhitespace(*somaxconn), &kernel_max));
+  for (const auto& [backlog, want] :
+       {std::pair<int, uint32_t>{-1, 1024}, {1, 1}, {100, 100}}) {
+    absl::StatusOr<std::unique_ptr<Listener>> l =
+        backlog < 0 ? Listener::Open("127.0.0.1", 0)
+                    : Listener::Open("127.0.0.1", 0, backlog);
+    ASSERT_THAT(l, IsOk());
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    ASSERT_EQ(getsockopt((*l)->fd(), IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+    EXPECT_EQ(info.tcpi_sacked, std::min(want, kernel_max)) << backlog;
+  }
 }
 
 TEST(ListenerTest, BadAddressIsNamed) {
@@ -347,6 +377,22 @@ TEST(AtomicFileTest, SyncLaterNamesTheFileAtCommitAndSyncsItOnce) {
   ASSERT_THAT(clash, IsOk());
   EXPECT_THAT((*clash)->Commit(), StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_THAT(ListDir(dir), UnorderedElementsAre("out.tgz", "all.txt"));
+}
+
+// Abandoning is final: the file takes no more bytes and cannot be
+// committed, and nothing is left behind.
+TEST(AtomicFileTest, AnAbandonedFileTakesNoMoreWrites) {
+  std::string dir = NewTempDir("abandoned");
+  absl::StatusOr<std::unique_ptr<AtomicFile>> f =
+      AtomicFile::Create(dir + "/out.txt");
+  ASSERT_THAT(f, IsOk());
+  ASSERT_THAT((*f)->Append("partial"), IsOk());
+  (*f)->Abandon();
+  EXPECT_THAT((*f)->Append("more"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("already committed or failed")));
+  EXPECT_THAT((*f)->Commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(ListDir(dir), ElementsAre());
 }
 
 TEST(AtomicFileTest, AbandonedFileLeavesNothing) {

@@ -108,6 +108,31 @@ TEST(DownloaderTest, APageOverTheSizeLimitIsRefusedByItsContentLength) {
   }
 }
 
+// The limit is the largest page taken: a page of exactly that many bytes is
+// fetched whole, one byte more is refused.
+TEST(DownloaderTest, APageOfExactlyTheSizeLimitIsTaken) {
+  auto server = StartPriceFeed(
+      {.credentials = {.user = "user", .password = "secret-password"},
+       .pages = 3});
+  ASSERT_THAT(server.status(), IsOk());
+  const std::string url = (*server)->base_url() + "/prices.csv?page_number=1";
+  const int64_t size = static_cast<int64_t>(PricePageCsv(1, 100).size());
+  for (int64_t limit : {size, size - 1}) {
+    Waits waits;
+    DownloaderOptions o = FastOptions(&waits);
+    o.max_page_size = limit;
+    Downloader d(o);
+    absl::StatusOr<std::string> body = d.Fetch(url);
+    if (limit == size) {
+      ASSERT_THAT(body.status(), IsOk());
+      EXPECT_EQ(*body, PricePageCsv(1, 100));
+    } else {
+      EXPECT_THAT(body.status(),
+                  StatusIs(absl::StatusCode::kResourceExhausted));
+    }
+  }
+}
+
 TEST(DownloaderTest, WrongPasswordIsNotRetriedAndNotPrinted) {
   auto server = StartPriceFeed(
       {.credentials = {.user = "user", .password = "other"}, .pages = 3});

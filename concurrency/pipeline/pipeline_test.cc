@@ -461,6 +461,24 @@ TEST(PipelineTest, PageUrlFillsThePlaceholders) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tar_threads")));
 }
 
+// The lessons never overwrite output: a page or an archive of an earlier run
+// in the directory refuses the run, naming the file; other files do not.
+TEST(PipelineTest, EarlierOutputIsNamedAndOtherFilesAreNot) {
+  const std::string dir = NewTempDir("earlier_output");
+  ASSERT_THAT(io::WriteFileAtomically(dir + "/notes.txt", "mine"), IsOk());
+  ASSERT_THAT(io::WriteFileAtomically(dir + "/data.xml", "no page number"),
+              IsOk());
+  EXPECT_THAT(CheckNoEarlierOutput(dir), IsOk());
+  for (const char* name : {"data7.xml", "data3.tgz"}) {
+    ASSERT_THAT(io::WriteFileAtomically(absl::StrCat(dir, "/", name), "old"),
+                IsOk());
+    EXPECT_THAT(CheckNoEarlierOutput(dir),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr(absl::StrCat("already holds ", name))));
+    ASSERT_EQ(unlink(absl::StrCat(dir, "/", name).c_str()), 0);
+  }
+}
+
 // A feed whose page 3 never ends and page 6 announces 50 GB: the run ends by
 // itself, names those two pages, archives every slot without them, and
 // holds no more page data than its budget at any time.

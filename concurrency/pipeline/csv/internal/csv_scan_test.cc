@@ -74,6 +74,27 @@ TEST(CsvScanTest, ScalarSearchesFindWhatTheySay) {
   EXPECT_EQ(s.find_non_ascii(text.data(), text.data() + 8), text.data() + 8);
 }
 
+// CopyPlainXmlText never reads outside its text, nor writes past its copy:
+// a '<' just past the text is not its concern, at every length around the
+// 16-byte steps.
+TEST(CsvScanTest, CopyPlainXmlTextStaysWithinTheText) {
+  for (size_t n = 0; n <= 50; ++n) {
+    std::string text(n, 'a');
+    for (size_t i = 0; i < n; ++i) text[i] = static_cast<char>('a' + i % 26);
+    const std::string input = text + "<<<<<<<<<<<<<<<<";
+    std::string out(n + 16, '#');
+    char* end = CopyPlainXmlText(out.data(), input.data(), n);
+    ASSERT_NE(end, nullptr) << n;
+    EXPECT_EQ(end, out.data() + n);
+    EXPECT_EQ(out, text + std::string(16, '#')) << n;
+    if (n > 0) {  // and a '<' inside it is found wherever it is
+      std::string special = text;
+      special[n - 1] = '<';
+      EXPECT_EQ(CopyPlainXmlText(out.data(), special.data(), n), nullptr) << n;
+    }
+  }
+}
+
 TEST(CsvScanTest, BestIsAvx2WhenTheCpuHasIt) {
   EXPECT_STREQ(BestScan().name, Avx2Scan() != nullptr ? "avx2" : "sse2");
 }

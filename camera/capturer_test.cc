@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "camera/frame_hub.h"
 #include "camera/frame_source.h"
@@ -175,6 +176,70 @@ class NeverASource : public FrameSource {
   }
   std::string Describe() const override { return "never a source"; }
 };
+
+// The test pattern, read by read as the test says: the second read waits
+// for `second`, the fourth announces itself on `fourth` and waits for
+// `go_on`.
+class SteppedSource : public FrameSource {
+ public:
+  SteppedSource(absl::Notification& second, absl::Notification& fourth,
+                absl::Notification& go_on)
+      : inner_(TestPattern()),
+        second_(second),
+        fourth_(fourth),
+        go_on_(go_on) {}
+  absl::StatusOr<cv::Mat> Next() override {
+    ++reads_;
+    if (reads_ == 2) second_.WaitForNotification();
+    if (reads_ == 4) {
+      fourth_.Notify();
+      go_on_.WaitForNotification();
+    }
+    return inner_->Next();
+  }
+  std::string Describe() const override { return "stepped test pattern"; }
+
+ private:
+  std::unique_ptr<FrameSource> inner_;
+  absl::Notification& second_;
+  absl::Notification& fourth_;
+  absl::Notification& go_on_;
+  int reads_ = 0;
+};
+
+// With its one encoder busy, the capturer keeps one frame waiting for it and
+// drops the next (skipped_busy), as a driver drops what nobody reads. The
+// capture rate counts from the first frame: three frames are two intervals.
+TEST(CapturerBusyTest, OneBusyEncoderKeepsOneFrameWaitingAndDropsTheNext) {
+  FrameHub hub;
+  absl::Notification encoding, fourth_read, go_on;
+  absl::Time first = absl::InfiniteFuture();
+  Capturer capturer(
+      std::make_unique<SteppedSource>(encoding, fourth_read, go_on),
+      {.fps = 1000, .device_timeout = absl::Hours(1), .encoders = 1}, hub,
+      [&](absl::Time captured) {
+        if (encoding.HasBeenNotified()) return;
+        first = captured;  // frame 1: the encoder stays busy with it
+        encoding.Notify();
+        go_on.WaitForNotification();
+      });
+  hub.AddSubscriber();
+  capturer.Start();
+  encoding.WaitForNotification();
+  fourth_read.WaitForNotification();  // frames 2 and 3 were handled
+  const absl::Time before = absl::Now();
+  const CaptureState state = capturer.State();
+  const absl::Time after = absl::Now();
+  go_on.Notify();
+  capturer.Stop();
+  EXPECT_EQ(state.frames_captured, 3);
+  EXPECT_EQ(state.skipped_busy, 1);
+  // Rate = 2 / (now - first), for a `now` between `before` and `after`.
+  EXPECT_LE(state.capture_fps * absl::ToDoubleSeconds(before - first),
+            2 * (1 + 1e-9));
+  EXPECT_GE(state.capture_fps * absl::ToDoubleSeconds(after - first),
+            2 * (1 - 1e-9));
+}
 
 // A source that never gave a frame has no size to keep: viewers get NO
 // SIGNAL at 640x480, mid-grey, and the state says why.

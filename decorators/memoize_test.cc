@@ -1,5 +1,6 @@
 #include "decorators/memoize.h"
 
+#include <array>
 #include <atomic>
 #include <sstream>
 #include <string>
@@ -9,6 +10,7 @@
 #include "absl/hash/hash.h"
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
+#include "decorators/internal/seqlock_table.h"
 #include "gtest/gtest.h"
 
 namespace decorators {
@@ -320,6 +322,25 @@ TEST(MemoizeTest, HitsDuringEvictionWithIntKeys) {
 
 TEST(MemoizeTest, HitsDuringEvictionWithStringKeys) {
   HitWhileEvicting<std::string>([](int i) { return absl::StrCat("k", i); });
+}
+
+// Keys whose hashes collide are still different keys: the tag (the hash)
+// only short-cuts the comparison, in a lookup and in an insertion alike.
+TEST(SeqlockTableTest, KeysWithTheSameHashAreKeptApart) {
+  memo_internal::SeqlockTable<1, 1> table(0);
+  constexpr uint64_t kHash = 0x5eed;
+  for (uint64_t k = 1; k <= 40; ++k) {  // enough to grow the table twice
+    table.Insert(kHash, {k}, {10 * k});
+  }
+  EXPECT_EQ(table.size(), 40u);
+  for (uint64_t k = 1; k <= 40; ++k) {
+    std::array<uint64_t, 1> value{};
+    ASSERT_TRUE(table.Find(kHash, {k}, &value)) << k;
+    EXPECT_EQ(value[0], 10 * k);
+  }
+  std::array<uint64_t, 1> value{};
+  EXPECT_FALSE(table.Find(kHash, {41}, &value));
+  EXPECT_FALSE(table.Find(kHash + 2, {1}, &value));  // same key, other hash
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ struct CsvToXmlOptions {
 std::vector<std::string> XmlElementNames(absl::Span<const std::string> headers);
 
 // Converts a stream: `Feed` chunks, then `Finish`. Output goes to `sink` as
-// it is produced; an error from the sink stops the conversion and is returned.
+// it is produced, in non-empty pieces; an error from the sink stops the
+// conversion and is returned.
 class CsvToXmlConverter {
  public:
   using Sink = std::function<absl::Status(absl::string_view)>;

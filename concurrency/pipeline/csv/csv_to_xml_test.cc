@@ -325,6 +325,26 @@ TEST(CsvToXmlTest, TheTutorialsBlankFirstRowDoesNotCrash) {
   EXPECT_EQ(ReadBack(*xml).size(), 1u);
 }
 
+// The sink is called only with bytes to take (a sink may be a write(2) or
+// a compressor's step), header-only pages and page ends included.
+TEST(CsvToXmlTest, TheSinkGetsOnlyNonEmptyPieces) {
+  for (const std::string& csv :
+       {std::string("a,b\n"), std::string("a,b\n1,2\n"),
+        "a,b\n" + std::string(200000, 'x') + ",y\n"}) {
+    std::string out;
+    int empty = 0;
+    CsvToXmlConverter c("t", [&](absl::string_view b) {
+      if (b.empty()) ++empty;
+      out.append(b.data(), b.size());
+      return absl::OkStatus();
+    });
+    ASSERT_THAT(c.Feed(csv), IsOk());
+    ASSERT_THAT(c.Finish(), IsOk());
+    EXPECT_EQ(empty, 0) << csv.size();
+    EXPECT_EQ(out, *CsvToXml(csv, "t")) << csv.size();
+  }
+}
+
 TEST(CsvToXmlTest, SinkErrorStopsTheConversion) {
   CsvToXmlConverter c("p", [](absl::string_view) {
     return absl::ResourceExhaustedError("disk full");

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -183,6 +184,18 @@ TEST(TarGzTest, HeaderChecksumIsValidAndChecked) {
                        HasSubstr("bad tar header checksum at offset 0")));
 }
 
+// Writes the checksum of the header at `off` (POSIX: the byte sum with the
+// checksum field as spaces, six octal digits, NUL, space).
+void SetChecksum(std::string& tar, size_t off) {
+  std::memset(tar.data() + off + 148, ' ', 8);
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; ++i) {
+    sum += static_cast<unsigned char>(tar[off + i]);
+  }
+  const std::string chk = absl::StrFormat("%06o", sum) + std::string("\0 ", 2);
+  std::memcpy(tar.data() + off + 148, chk.data(), 8);
+}
+
 // Numeric fields may fill their whole width with digits, no NUL (older
 // tars write the mode so): each is read within its own width.
 TEST(TarGzTest, ANumericFieldFullOfDigitsIsReadWithinItsWidth) {
@@ -192,16 +205,36 @@ TEST(TarGzTest, ANumericFieldFullOfDigitsIsReadWithinItsWidth) {
   std::string tar = Gunzipped(path);
   std::memcpy(tar.data() + 100, "00000644", 8);  // mode: 8 digits, no NUL
   std::memcpy(tar.data() + 108, "7777777", 7);   // uid right after it
-  std::memset(tar.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (int i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
-  const std::string chk = absl::StrFormat("%06o", sum) + std::string("\0 ", 2);
-  std::memcpy(tar.data() + 148, chk.data(), 8);
+  SetChecksum(tar, 0);
   std::string full = dir + "/full.tgz";
   WriteGzipped(full, tar);
   absl::StatusOr<std::vector<TarMember>> m = ReadTarGz(full);
   ASSERT_THAT(m.status(), IsOk());
   EXPECT_EQ((*m)[0].mode, 0644u);
+}
+
+// The prefix field is part of the name only in a ustar header: a header
+// with another magic (v7, or anything else) may hold other bytes there.
+TEST(TarGzTest, OnlyAUstarHeadersPrefixIsPartOfTheName) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  std::string tar = Gunzipped(path);
+  std::memcpy(tar.data() + 345, "some/dir", 8);  // the prefix field
+  for (const auto& [magic, name] :
+       {std::pair<std::string, std::string>{std::string("ustar\0", 6),
+                                            "some/dir/data1.xml"},
+        {"ustaX", "data1.xml"},
+        {std::string(6, '\0'), "data1.xml"}}) {
+    std::memcpy(tar.data() + 257, magic.data(), magic.size());
+    SetChecksum(tar, 0);
+    std::string out = dir + "/prefix.tgz";
+    unlink(out.c_str());
+    WriteGzipped(out, tar);
+    absl::StatusOr<std::vector<TarMember>> m = ReadTarGz(out);
+    ASSERT_THAT(m.status(), IsOk());
+    EXPECT_EQ((*m)[0].name, name) << magic;
+  }
 }
 
 TEST(TarGzTest, TruncatedArchiveIsDataLoss) {

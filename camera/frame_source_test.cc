@@ -187,9 +187,14 @@ TEST(FrameSourcesTest, BadSpecsAreClearErrors) {
   EXPECT_THAT(MakeFrameSource("webcam", {}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("expected camera:N, file:PATH or test")));
-  // No machine running this test has 100 cameras.
+  // No machine running this test has 100 cameras. With --format=auto the
+  // MJPEG probe finds none, and the raw capture tells why: no such camera.
   EXPECT_THAT(MakeFrameSource("camera:99", {}).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("camera 99")));
+  EXPECT_THAT(
+      MakeFrameSource("camera:99", {.format = FormatRequest::kAuto}).status(),
+      StatusIs(absl::StatusCode::kNotFound,
+               HasSubstr("camera 99 does not open")));
   // Camera indices count from 0: camera:0 is a camera (opened where there
   // is one), camera:-1 is no index.
   absl::Status first = MakeFrameSource("camera:0", {}).status();

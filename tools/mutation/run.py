@@ -26,6 +26,11 @@ per mutation and exits non-zero if any survived or did not build.
 
 The scratch workspace shares tools/bazel's disk cache with the tree, so only
 what a mutation touches is rebuilt.
+
+A generated mutant that the package's tests let through is run once more
+under ASan+UBSan (`--config=asan`), as CI runs every test: a read past a
+buffer is caught there. That second look is given only where the package's
+unmutated tests pass under ASan in the same scratch tree.
 """
 import collections
 import json
@@ -305,12 +310,15 @@ def run_sample(tree, sample, done, results_path, min_score, rejudge=False):
         if key in done:
             verdict = done[key]
         else:
-            verdict, seconds = run_mutant(tree, m)
-            print(f"{verdict:14} {seconds:4.0f} s  {m.name}", flush=True)
+            verdict, seconds, by = run_mutant(tree, m)
+            label = f"{verdict} ({by})" if by else verdict
+            print(f"{label:14} {seconds:4.0f} s  {m.name}", flush=True)
             if results_path:
                 with open(results_path, "a", encoding="utf-8") as f:
                     record = {"name": m.name, "after": m.after,
                               "before": m.before, "verdict": verdict}
+                    if by:
+                        record["by"] = by
                     if getattr(m, "first_name", m.name) != m.name:
                         record["first_name"] = m.first_name
                     f.write(json.dumps(record) + "\n")
@@ -320,7 +328,13 @@ def run_sample(tree, sample, done, results_path, min_score, rejudge=False):
     return report(verdicts, min_score, time.time() - start)
 
 
+# Packages whose unmutated tests pass under ASan+UBSan in this scratch tree.
+ASAN_BASELINE = {}
+
+
 def run_mutant(tree, m):
+    """Returns (verdict, seconds, by): by is "asan" for a mutant that only
+    ASan+UBSan caught."""
     path = os.path.join(tree, m.file)
     with open(path, encoding="utf-8") as f:
         original = f.read()
@@ -328,17 +342,43 @@ def run_mutant(tree, m):
     if lines[m.line - 1] != m.before:
         sys.exit(f"{m.name}: the line is not what the generator read "
                  "(the tree changed while the run was starting)")
-    lines[m.line - 1] = m.after
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    mutated = "\n".join(lines[:m.line - 1] + [m.after] + lines[m.line:])
+    targets = [f"//{m.package}:all"]
     t = time.time()
-    rc, out = bazel_test(tree, [f"//{m.package}:all"], *SAMPLE_FLAGS)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(mutated)
+    rc, out = bazel_test(tree, targets, *SAMPLE_FLAGS)
     with open(path, "w", encoding="utf-8") as f:
         f.write(original)
     verdict = {3: "caught", 0: "survived", 1: "did-not-build"}.get(rc, f"error-{rc}")
+    by = ""
+    if verdict == "survived" and asan_baseline(tree, m.package):
+        # CI runs every test under ASan+UBSan too, so a bug only they see (a
+        # read past a buffer, an overflow) is a bug CI catches.
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(mutated)
+        rc, out = bazel_test(tree, targets, *SAMPLE_FLAGS, "--config=asan")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(original)
+        if rc == 3:
+            verdict, by = "caught", "asan"
     if verdict.startswith("error") or verdict == "did-not-build":
         print(out[-1500:])
-    return verdict, time.time() - t
+    return verdict, time.time() - t, by
+
+
+def asan_baseline(tree, package):
+    """Whether the package's unmutated tests pass under ASan+UBSan (checked
+    once per run): only then can a failure there be the mutant's."""
+    if package not in ASAN_BASELINE:
+        rc, out = bazel_test(tree, [f"//{package}:all"], "--build_tests_only",
+                             "--config=asan")
+        ASAN_BASELINE[package] = rc == 0
+        if rc != 0:
+            print(out[-1500:])
+            print(f"//{package}: the unmutated tests fail under ASan: "
+                  "survivors there get no second look")
+    return ASAN_BASELINE[package]
 
 
 def report(verdicts, min_score, seconds, per_package=False):

@@ -208,37 +208,26 @@ class SteppedSource : public FrameSource {
 };
 
 // With its one encoder busy, the capturer keeps one frame waiting for it and
-// drops the next (skipped_busy), as a driver drops what nobody reads. The
-// capture rate counts from the first frame: three frames are two intervals.
+// drops the next (skipped_busy), as a driver drops what nobody reads.
 TEST(CapturerBusyTest, OneBusyEncoderKeepsOneFrameWaitingAndDropsTheNext) {
   FrameHub hub;
   absl::Notification encoding, fourth_read, go_on;
-  absl::Time first = absl::InfiniteFuture();
   Capturer capturer(
       std::make_unique<SteppedSource>(encoding, fourth_read, go_on),
       {.fps = 1000, .device_timeout = absl::Hours(1), .encoders = 1}, hub,
-      [&](absl::Time captured) {
+      [&](absl::Time) {
         if (encoding.HasBeenNotified()) return;
-        first = captured;  // frame 1: the encoder stays busy with it
-        encoding.Notify();
+        encoding.Notify();  // frame 1: the encoder stays busy with it
         go_on.WaitForNotification();
       });
   hub.AddSubscriber();
   capturer.Start();
-  encoding.WaitForNotification();
   fourth_read.WaitForNotification();  // frames 2 and 3 were handled
-  const absl::Time before = absl::Now();
   const CaptureState state = capturer.State();
-  const absl::Time after = absl::Now();
   go_on.Notify();
   capturer.Stop();
   EXPECT_EQ(state.frames_captured, 3);
   EXPECT_EQ(state.skipped_busy, 1);
-  // Rate = 2 / (now - first), for a `now` between `before` and `after`.
-  EXPECT_LE(state.capture_fps * absl::ToDoubleSeconds(before - first),
-            2 * (1 + 1e-9));
-  EXPECT_GE(state.capture_fps * absl::ToDoubleSeconds(after - first),
-            2 * (1 - 1e-9));
 }
 
 // A source that never gave a frame has no size to keep: viewers get NO

@@ -22,11 +22,12 @@ mutant that the operators below make of it, one change per mutant:
 A mutant must not fail to build for a trivial reason, because that is no
 verdict on the tests. So the generator skips what it can tell in advance
 would not build: a deleted call or a dropped returned value whose variables
-would then be unused (-Werror), `+` and `-` on a line with a string literal
-or an iterator, `return {}` in a lambda or a function that returns a
-reference or `auto`, constants in `case` labels, `static_assert`, `= 0` and
-bit-field widths, conditions that declare a variable, and `&&` put among
-`||`s (or the reverse: -Wparentheses). Constants in OpenCV drawing calls
+would then be unused (-Werror; judged over the whole function, its lambdas
+included), `+` and `-` on a line with a string literal or an iterator, `-`
+made `+` between absl::Time values, `return {}` in a lambda or a function
+that returns a reference, `auto` or a `<=>` ordering, constants in `case`
+labels, `static_assert`, `= 0` and bit-field widths, conditions that declare
+a variable, and `&&` put among `||`s (or the reverse: -Wparentheses). Constants in OpenCV drawing calls
 (a caption's colour, size, stroke) are left alone as cosmetic. The run counts any
 that still do not build apart from the verdicts.
 
@@ -175,6 +176,10 @@ DRAWING = re.compile(r"cv::(Scalar|putText|rectangle|line|circle|getTextSize)\b"
 POINTER_NAMES = {"end", "begin", "p", "q", "w", "r", "ptr", "cursor", "limit",
                  "start", "first", "last", "it", "out", "in", "buf", "data",
                  "s", "e", "b", "src", "dst", "head", "tail", "pos"}
+# absl::Time values (declared so anywhere in the library, and absl::Now()):
+# a Time minus a Time is a Duration, but a Time plus a Time does not build.
+TIME_DECLARATION = re.compile(r"\babsl::Time\s+([A-Za-z_]\w*)")
+TIME_NAMES = {"Now"}
 NOT_TYPES = {"return", "delete", "case", "else", "throw", "co_return", "new",
              "sizeof", "goto"}
 KEYWORDS = {"return", "if", "while", "for", "switch", "case", "else", "do",
@@ -223,6 +228,7 @@ class _File:
             words.update(IDENT.findall(c))
         self.words = words
         self.skip_line = self._unsafe_lines()
+        self._blocks = None
 
     def _unsafe_lines(self):
         """Lines no operator should touch: preprocessor, static_assert, ...
@@ -270,31 +276,50 @@ class _File:
         return False
 
     def function_span(self, index):
-        """Lines [lo, hi) of the top-level block (function body) around
-        `index`, by brace depth from the file's start."""
-        depth, lo = 0, 0
-        spans = []
+        """Lines [lo, hi) of the function around `index`: the outermost
+        block holding it that is code (not a namespace, class, struct, enum
+        or union body), so a lambda's body counts as part of its function.
+        """
+        if self._blocks is None:
+            self._blocks = self._code_blocks()
+        spans = [(lo, hi) for lo, hi in self._blocks if lo <= index < hi]
+        if not spans:
+            return 0, len(self.code)
+        lo, hi = min(spans)  # the outermost: it opens first
+        # The signature is part of the scope (parameters): back to the line
+        # after the previous statement or block.
+        while lo > 0:
+            prev = self.code[lo - 1].rstrip()
+            if not prev or prev.endswith((";", "{", "}")):
+                break
+            lo -= 1
+        return lo, hi
+
+    def _code_blocks(self):
+        """(first line, line after the last) of every brace block whose
+        statement is code: a function, lambda or control block."""
+        blocks, stack = [], []
+        text_before = ""  # the statement so far, to tell what a '{' opens
         for j, c in enumerate(self.code):
             for ch in c:
                 if ch == "{":
-                    if depth <= 1:
-                        lo = j  # a function inside a namespace or class
-                    depth += 1
+                    container = re.search(
+                        r"\b(namespace|class|struct|enum|union)\b[^;()]*$",
+                        text_before) and "=" not in text_before.split(")")[-1]
+                    stack.append((j, not container))
+                    text_before = ""
                 elif ch == "}":
-                    depth -= 1
-                    if depth <= 1:
-                        spans.append((lo, j + 1))
-        for lo, hi in spans:
-            if lo <= index < hi:
-                # The signature is part of the scope (parameters): back to
-                # the line after the previous statement or block.
-                while lo > 0:
-                    prev = self.code[lo - 1].rstrip()
-                    if not prev or prev.endswith((";", "{", "}")):
-                        break
-                    lo -= 1
-                return lo, hi
-        return 0, len(self.code)
+                    if stack:
+                        lo, code = stack.pop()
+                        if code:
+                            blocks.append((lo, j + 1))
+                    text_before = ""
+                elif ch == ";":
+                    text_before = ""
+                else:
+                    text_before += ch
+            text_before += " "
+        return blocks
 
     def enclosing_opener(self, index):
         """The opening line and whole signature of the function (or lambda)
@@ -363,10 +388,13 @@ def _mutants_of_line(f, i):
             break
         for col in _find_all(code, old):
             left = re.search(r"([A-Za-z_]\w*)\W*$", code[:col])
-            right = re.match(r"\W*([A-Za-z_]\w*)", code[col + len(old):])
+            right = re.match(r"\W*(?:[A-Za-z_]\w*::)*([A-Za-z_]\w*)",
+                             code[col + len(old):])
             names = {x.group(1) for x in (left, right) if x}
             if names & POINTER_NAMES:
                 continue  # end - p made end + p: pointer + pointer
+            if old == " - " and names & TIME_NAMES:
+                continue  # deadline - absl::Now() made Time + Time
             yield make(col, old, new, "arithmetic")
 
     if not re.search(r"\[\s*\d*\s*\]\s*=|\{\s*\d+\s*\}|<\s*\d+\s*>", s):
@@ -429,8 +457,11 @@ def _mutants_of_line(f, i):
                             "absl::OkStatus()", "std::nullopt")
         unused = f.unused_after_removing(value, i)
         outside = re.match(r"(namespace|class|struct|enum)\b", opener)
+        # std::strong_ordering and its kin have no default: `return {}`
+        # does not build.
+        ordering = re.search(r"operator\s*<=>|_ordering\b", sig)
         if opener and not (lambda_ or by_ref or auto or trivial or unused
-                           or outside):
+                           or outside or ordering):
             new = "absl::UnknownError(\"mutant\")" if "StatusOr<" in sig else "{}"
             col = len(ret.group(1)) + len("return ")
             yield Mutant(f.path, f.package, i + 1, col + 1, "default", line,
@@ -444,12 +475,16 @@ def mutants_of(path, package, text):
 
 
 def all_mutants(root=ROOT, under=""):
-    result = []
+    texts = []
     for path, package in library_files(root):
-        if not path.startswith(under):
-            continue
         with open(os.path.join(root, path), encoding="utf-8") as f:
-            result.extend(mutants_of(path, package, f.read()))
+            texts.append((path, package, f.read()))
+    for _, _, text in texts:
+        TIME_NAMES.update(TIME_DECLARATION.findall(text))
+    result = []
+    for path, package, text in texts:
+        if path.startswith(under):
+            result.extend(mutants_of(path, package, text))
     return result
 
 

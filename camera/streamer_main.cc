@@ -25,24 +25,27 @@
 ABSL_FLAG(std::string, source, "auto",
           "camera:N, file:PATH (looped), test (a generated pattern), or auto "
           "(camera 0, else the test pattern).");
-ABSL_FLAG(std::string, host, "127.0.0.1", "Address to listen on.");
-ABSL_FLAG(int, port, 9000, "Port to listen on (0: any free port).");
+ABSL_FLAG(std::string, host, camera::StreamerOptions{}.host,
+          "Address to listen on.");
+ABSL_FLAG(int, port, camera::StreamerOptions{}.port,
+          "Port to listen on (0: any free port).");
 ABSL_FLAG(int, width, 640, "Frame width (camera and test pattern).");
 ABSL_FLAG(int, height, 480, "Frame height (camera and test pattern).");
 ABSL_FLAG(double, fps, 30, "Capture rate.");
 ABSL_FLAG(int, quality, 40, "JPEG quality, 1-100.");
-ABSL_FLAG(int, max_clients, 100, "Streams served at once; more get 503.");
+ABSL_FLAG(int, max_clients, camera::StreamerOptions{}.max_clients,
+          "Streams served at once; more get 503.");
 ABSL_FLAG(std::string, serving, "loop",
           "How streams are served: 'loop' (one thread, non-blocking sockets) "
           "or 'threads' (a pool thread per stream).");
-ABSL_FLAG(int, max_connections, 4096,
+ABSL_FLAG(int, max_connections, camera::StreamerOptions{}.max_connections,
           "HTTP connections open at once (reading a request, idle between "
           "requests, or being answered; streams count toward --max_clients): "
           "more get 503.");
-ABSL_FLAG(int, stream_send_buffer, 256 << 10,
+ABSL_FLAG(int, stream_send_buffer, camera::StreamerOptions{}.stream_send_buffer,
           "Each stream's kernel send buffer in bytes (SO_SNDBUF): what a "
           "stalled client may pin; raise it for 4K frames.");
-ABSL_FLAG(absl::Duration, send_timeout, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, send_timeout, camera::StreamerOptions{}.send_timeout,
           "A client that accepts no data for this long is dropped.");
 
 ABSL_FLAG(std::string, user, "",

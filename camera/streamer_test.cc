@@ -850,7 +850,8 @@ TEST(StreamLoopTest, EachViewerGetsEachFrameOnceAndSkipsOnlyWhatItMissed) {
   }
 }
 
-// The defaults camera/README.md documents for the streamer's flags.
+// The defaults camera/README.md documents for the streamer's flags (which
+// take theirs from StreamerOptions).
 TEST(StreamerOptionsTest, DefaultsAreTheDocumentedOnes) {
   const StreamerOptions o;
   EXPECT_EQ(o.host, "127.0.0.1");

@@ -4,6 +4,9 @@
     tools/mutation/generate.py                 # counts per package and operator
     tools/mutation/generate.py --list          # every mutant, one per line
     tools/mutation/generate.py --list camera   # those of files under camera/
+    tools/mutation/generate.py --compile=N --seed=S
+                                               # N drawn mutants compiled on
+                                               # their own (g++ -fsyntax-only)
 
 The files are the sources and headers of every cc_library of //classes,
 //concurrency/..., //decorators and //camera that is not testonly (so never a
@@ -488,9 +491,70 @@ def all_mutants(root=ROOT, under=""):
     return result
 
 
+def compile_sample(mutants, count, seed):
+    """Compiles `count` mutants drawn with `seed` on their own (g++
+    -fsyntax-only, the project's warnings as errors), each in a copy of the
+    tree: the mutated file, or for a header up to two files of its package
+    that include it (tests first: they instantiate its templates). Prints
+    each that does not compile; returns how many."""
+    import random  # pylint: disable=import-outside-toplevel
+    import shutil  # pylint: disable=import-outside-toplevel
+    import tempfile  # pylint: disable=import-outside-toplevel
+    base = subprocess.run([os.path.join(ROOT, "tools", "bazel"), "info",
+                           "output_base"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    flags = ["-std=c++20", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+             "-I.", "-isystem", os.path.join(base, "external", "com_google_absl"),
+             "-isystem", "/usr/include/opencv4"]
+    tree = tempfile.mkdtemp(prefix="mutant-compile-")
+    names = subprocess.run(["git", "ls-files", "*.h", "*.cc"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.split()
+    for name in names:
+        os.makedirs(os.path.join(tree, os.path.dirname(name)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, name), os.path.join(tree, name))
+
+    def units(m):
+        if m.file.endswith(".cc"):
+            return [m.file]
+        found = [n for n in names
+                 if n.startswith(m.package + "/") and n.endswith(".cc")
+                 and not n.endswith(("_main.cc", "_fuzzer.cc", "_benchmark.cc"))
+                 and f'#include "{m.file}"' in open(os.path.join(tree, n),
+                                                    encoding="utf-8").read()]
+        return sorted(found, key=lambda n: not n.endswith("_test.cc"))[:2]
+
+    failed = 0
+    try:
+        for m in random.Random(seed).sample(mutants, min(count, len(mutants))):
+            path = os.path.join(tree, m.file)
+            with open(path, encoding="utf-8") as f:
+                original = f.read()
+            lines = original.split("\n")
+            lines[m.line - 1] = m.after
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(lines))
+            errors = [r.stderr for r in (
+                subprocess.run(["g++", *flags, u], cwd=tree, capture_output=True,
+                               text=True) for u in units(m)) if r.returncode]
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original)
+            if errors:
+                failed += 1
+                print(f"does not compile: {m.name}\n  - {m.before.strip()}\n"
+                      f"  + {m.after.strip()}\n{errors[0][:800]}", flush=True)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    print(f"{failed} of {min(count, len(mutants))} mutants did not compile")
+    return failed
+
+
 def main(argv):
     under = next((a for a in argv if not a.startswith("--")), "")
     mutants = all_mutants(under=under)
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    if "compile" in opts:
+        return 1 if compile_sample(mutants, int(opts["compile"]),
+                                   int(opts.get("seed", "0"), 0)) else 0
     if "--list" in argv:
         for m in mutants:
             print(f"{m.name}\n  - {m.before.strip()}\n  + {m.after.strip()}")

@@ -29,6 +29,12 @@ Capturer::Capturer(std::unique_ptr<FrameSource> source, CaptureOptions options,
 Capturer::~Capturer() { Stop(); }
 
 void Capturer::Start() {
+  // OpenCV builds its codec registry (a function-local static) on the first
+  // encode. Built here, before the encoder threads exist, it is only read
+  // by them. (C++ makes the static's construction thread-safe, but its guard
+  // is inside OpenCV, which is not built for ThreadSanitizer: two first
+  // encodes at once look like a race to it, and fail the TSan tests.)
+  (void)cv::haveImageWriter(".jpg");
   for (int i = 0; i < std::max(1, options_.encoders); ++i) {
     encoder_threads_.emplace_back([this] { EncodeLoop(); });
   }

@@ -455,7 +455,10 @@ def _mutants_of_line(f, i):
         opener, sig = f.enclosing_opener(i)
         lambda_ = re.search(r"\]\s*(\(|\{|mutable)", sig) and "->" not in sig
         by_ref = re.search(r"&\s*(operator\S*|[\w:]+)\s*\(", sig) and "->" not in sig
-        auto = re.match(r"(static\s+|inline\s+|constexpr\s+)*auto\b", sig.strip())
+        # `auto` as the return type, wherever the signature puts it (after a
+        # template header or a requires clause too).
+        auto = re.search(r"(^|[\s>)])(decltype\(auto\)|auto)\s+(operator\b|[\w:~]+\s*\()",
+                         sig.strip())
         trivial = value in ("{}", "true", "false", "nullptr", "0", "*this",
                             "absl::OkStatus()", "std::nullopt")
         unused = f.unused_after_removing(value, i)

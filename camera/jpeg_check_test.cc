@@ -45,11 +45,20 @@ TEST(CheckJpegTest, ZeroPaddingAfterTheImageIsNotPartOfIt) {
 }
 
 // Cut anywhere, a JPEG is refused: in its headers, in its compressed data,
-// or just before its last byte.
+// or just before its last byte. Past its SOI marker, it is refused as cut
+// short (DataLoss), not as something else: even between the two bytes of a
+// segment's length.
 TEST(CheckJpegTest, ATruncatedJpegIsRefusedWhereverItIsCut) {
   const std::string jpeg = Jpeg(64, 48);
-  for (size_t cut = 0; cut < jpeg.size(); ++cut) {
-    EXPECT_FALSE(CheckJpeg(jpeg.substr(0, cut)).ok()) << "cut at " << cut;
+  for (size_t cut = 0; cut < 4; ++cut) {
+    EXPECT_THAT(CheckJpeg(jpeg.substr(0, cut)).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << "cut at " << cut;
+  }
+  for (size_t cut = 4; cut < jpeg.size(); ++cut) {
+    EXPECT_THAT(CheckJpeg(jpeg.substr(0, cut)).status(),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut short")))
+        << "cut at " << cut;
   }
 }
 

@@ -86,6 +86,26 @@ TEST(SpawnTest, DestroyingAnUnjoinedChildKillsAndReapsIt) {
   EXPECT_EQ(errno, ECHILD);
 }
 
+TEST(SpawnTest, AssigningOverAChildKillsAndReapsTheOldOne) {
+  auto pipe = MakePipe();
+  ASSERT_THAT(pipe, IsOk());
+  absl::StatusOr<Child> waiting =
+      Spawn([&] { return pipe->second.RecvBytes().ok(); });
+  ASSERT_THAT(waiting, IsOk());
+  const pid_t old_pid = waiting->pid();
+  absl::StatusOr<Child> quick = Spawn([] { return 0; });
+  ASSERT_THAT(quick, IsOk());
+  const pid_t new_pid = quick->pid();
+  *waiting = std::move(*quick);
+  EXPECT_EQ(waiting->pid(), new_pid);
+  EXPECT_EQ(quick->pid(), -1);
+  int status;
+  EXPECT_EQ(waitpid(old_pid, &status, WNOHANG), -1);  // reaped, not left
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_THAT(waiting->Join(), IsOk());
+  EXPECT_THAT(quick->Join(), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST(SpawnTest, ChildDiesWithItsParent) {
   // Become the reaper of orphaned descendants, so that we can wait for the
   // grandchild once its parent is gone.

@@ -143,6 +143,22 @@ TEST(CallFormatTest, WidthsOfSeveralDigits) {
   }
 }
 
+// %f without a precision has six places, as Python's; .0f has none.
+TEST(CallFormatTest, AFloatHasSixPlacesUnlessToldOtherwise) {
+  CallRecord r{"h", absl::UnixEpoch(), absl::Milliseconds(1250), 7};
+  for (const auto& [format, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"%(used_time)f", "1.250000"},
+           {"%(call_n)f", "7.000000"},
+           {"%(used_time).0f", "1"},
+           {"%(call_n).0f", "7"},
+           {"%(used_time).1f", "1.2"}}) {
+    absl::StatusOr<CallFormat> f = CallFormat::Parse(format);
+    ASSERT_THAT(f.status(), IsOk()) << format;
+    EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), want) << format;
+  }
+}
+
 // A string's precision cuts it, as Python's %.Ns does, down to nothing.
 TEST(CallFormatTest, AStringsPrecisionCutsItDownToNothing) {
   CallRecord r{"handler", absl::UnixEpoch(), absl::Milliseconds(1), 7};

@@ -342,6 +342,8 @@ TEST_F(HttpServerTest, RefusesHeadsOverEachLimitAndMalformedOnes) {
        "HTTP/1.1 431 "},
       {"GET hello HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
       {"GET /hello HTTP/1.1\r\n", "HTTP/1.1 408 Request Timeout\r\n"},
+      // A connection that sends nothing at all is timed out the same way.
+      {"", "HTTP/1.1 408 Request Timeout\r\n"},
   };
   for (const Case& c : cases) {
     io::ScopedFd fd = Connect(server_.port());

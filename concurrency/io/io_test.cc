@@ -157,6 +157,23 @@ TEST(ReadWriteTest, SendAllOnAFullNonBlockingSocketSaysHowMuchWent) {
   EXPECT_LT(sent, big.size());
 }
 
+TEST(ReadWriteTest, SetBlockingTurnsONonblockOnAndOffAndKeepsOtherFlags) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ScopedFd a(sv[0]);
+  ScopedFd b(sv[1]);
+  ASSERT_EQ(fcntl(a.get(), F_SETFL, O_APPEND), 0);
+  for (bool blocking : {false, false, true, true, false}) {
+    ASSERT_THAT(SetBlocking(a.get(), blocking, "s"), IsOk()) << blocking;
+    const int flags = fcntl(a.get(), F_GETFL);
+    EXPECT_EQ((flags & O_NONBLOCK) == 0, blocking);
+    EXPECT_NE(flags & O_APPEND, 0);
+  }
+  EXPECT_THAT(
+      SetBlocking(-1, true, "no socket"),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no socket")));
+}
+
 TEST(ReadWriteTest, GatheredSendsArriveInOrderAndResumeAtAnOffset) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);

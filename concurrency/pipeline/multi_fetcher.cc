@@ -76,6 +76,7 @@ class Loop {
   int64_t attempts() const { return attempts_; }
   int peak_in_flight() const { return peak_; }
   int64_t restarts() const { return restarts_; }
+  int handles() const { return static_cast<int>(owned_.size()); }
 
  private:
   struct Job {
@@ -321,6 +322,7 @@ absl::Status MultiFetcher::Run(const std::vector<std::string>& urls,
   absl::Status s = loop.Run();
   attempts_ += loop.attempts();
   restarts_ += loop.restarts();
+  handles_ = std::max(handles_, loop.handles());
   peak_in_flight_ = std::max(peak_in_flight_, loop.peak_in_flight());
   return s;
 }

@@ -83,12 +83,16 @@ class MultiFetcher {
   int peak_in_flight() const { return peak_in_flight_; }
   // Transfers stopped to break a standstill of paused ones.
   int64_t restarts() const { return restarts_; }
+  // The most curl easy handles one Run made. A finished, retried or stopped
+  // transfer's handle is reused, so this is at most `max_in_flight`.
+  int handles() const { return handles_; }
 
  private:
   const MultiFetcherOptions options_;
   int64_t attempts_ = 0;
   int peak_in_flight_ = 0;
   int64_t restarts_ = 0;
+  int handles_ = 0;
 };
 
 }  // namespace concurrency::pipeline

@@ -82,6 +82,7 @@ TEST(MultiFetcherTest, KeepsManyTransfersInFlightFromOneThread) {
   absl::MutexLock l(&mu);
   EXPECT_EQ(most, kAtOnce);
   EXPECT_EQ(fetcher.attempts(), 40);
+  EXPECT_EQ(fetcher.handles(), kAtOnce);  // reused, 40 transfers on 8
 }
 
 TEST(MultiFetcherTest, RetriesAreTimersAndFinalErrorsKeepTheirCodes) {
@@ -134,6 +135,7 @@ TEST(MultiFetcherTest, RetriesAreTimersAndFinalErrorsKeepTheirCodes) {
   EXPECT_EQ(seen[2], 3);
   EXPECT_EQ(seen[5], 3);
   EXPECT_EQ(fetcher.attempts(), 1 + 1 + 3 + 7 * 3);
+  EXPECT_LE(fetcher.handles(), 4);  // a retry reuses a handle
 }
 
 TEST(MultiFetcherTest, NothingToFetchReturnsAtOnce) {
@@ -265,6 +267,7 @@ TEST(MultiFetcherTest, BodiesStayWithinTheBudgetAndAllArrive) {
   EXPECT_LE(budget.high_water(), budget.limit());
   held.clear();
   EXPECT_EQ(budget.used(), 0);
+  EXPECT_LE(fetcher.handles(), 8);  // a stopped transfer's handle is reused
 }
 
 TEST(MultiFetcherTest, RedirectsAreFollowedAndCredentialsStayBehind) {

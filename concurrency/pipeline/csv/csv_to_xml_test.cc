@@ -290,6 +290,24 @@ TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
                        HasSubstr("control character U+0001")));
 }
 
+TEST(CsvToXmlTest, AnErrorNamesTheSameLineWhateverTheChunking) {
+  // Chunks of 4 put a line break first in the chunk that holds the bad byte.
+  const std::string csv = "a\nok\nb\xFFz\n";
+  for (size_t step = 1; step <= 5; ++step) {
+    CsvToXmlConverter c("p",
+                        [](absl::string_view) { return absl::OkStatus(); });
+    absl::Status first;
+    for (size_t i = 0; i < csv.size() && first.ok(); i += step) {
+      first = c.Feed(absl::string_view(csv).substr(i, step));
+    }
+    if (first.ok()) first = c.Finish();
+    EXPECT_THAT(first, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("p: line 3: invalid UTF-8 byte 0xFF "
+                                          "at byte offset 6")))
+        << "chunk size " << step;
+  }
+}
+
 TEST(CsvToXmlTest, LineNumbersCountLineBreaksInsideQuotes) {
   // Line 1 "a,b"; lines 2-3 hold one record with a quoted line break; the
   // short record "2" is on line 4.

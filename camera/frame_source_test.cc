@@ -71,6 +71,31 @@ TEST(TestPatternTest, PixelsFollowTheAnchorsFormula) {
   }
 }
 
+// The strip, as documented: bit b of the frame number is the 8x8 block at
+// x = 8b, y = 0, white for 1 and black for 0; the row below it is the
+// gradient again. A frame narrower than the strip is widened to hold it.
+TEST(TestPatternTest, TheStripIsThirtyTwoBlocksOfEightPixels) {
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource("test", {.width = 100, .height = 10});
+  ASSERT_THAT(src.status(), IsOk());
+  for (int k = 1; k <= 6; ++k) {
+    absl::StatusOr<cv::Mat> f = (*src)->Next();
+    ASSERT_THAT(f.status(), IsOk());
+    ASSERT_EQ(f->cols, 32 * 8);
+    ASSERT_EQ(f->rows, 64);
+    for (int b = 0; b < 32; ++b) {
+      const cv::Vec3b want =
+          (k >> b) & 1 ? cv::Vec3b(255, 255, 255) : cv::Vec3b(0, 0, 0);
+      for (const auto& [x, y] : {std::pair{8 * b, 0}, {8 * b + 7, 7}}) {
+        EXPECT_EQ(f->at<cv::Vec3b>(y, x), want) << "k=" << k << " b=" << b;
+      }
+      const int x = 8 * b + 3;
+      EXPECT_EQ(f->at<cv::Vec3b>(8, x)[1], (8 + 2 * k) % 256)
+          << "k=" << k << " b=" << b;
+    }
+  }
+}
+
 // The source draws into a released frame's buffer, never into one the
 // caller still holds.
 TEST(TestPatternTest, HeldFramesKeepTheirPixels) {

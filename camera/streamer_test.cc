@@ -24,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "camera/frame_source.h"
 #include "camera/mjpeg_clip.h"
 #include "camera/stream_loop.h"
@@ -898,6 +899,41 @@ TEST_P(StreamerTest, StopEndsStreamsAndJoins) {
   s->Stop();  // returns only once every thread has ended
   EXPECT_TRUE(c.ReadsToEndOfStream()) << "the stream was not closed";
   EXPECT_TRUE(s->WaitForClients(0, absl::Seconds(1)));
+}
+
+// A source that gives nothing until the test lets it go.
+class StuckSource : public FrameSource {
+ public:
+  explicit StuckSource(std::shared_ptr<absl::Notification> release)
+      : release_(std::move(release)) {}
+  absl::StatusOr<cv::Mat> Next() override {
+    release_->WaitForNotification();
+    return absl::UnavailableError("released");
+  }
+  std::string Describe() const override { return "stuck"; }
+
+ private:
+  std::shared_ptr<absl::Notification> release_;
+};
+
+// A snapshot waits a bounded time for a frame, then says there is none.
+// (With the default device_timeout, a NO SIGNAL frame comes first.)
+TEST(StreamerSnapshotTest, NoFrameInTimeIsServiceUnavailable) {
+  auto release = std::make_shared<absl::Notification>();
+  StreamerOptions o;
+  o.port = 0;
+  o.device_timeout = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<Streamer>> s =
+      Streamer::Start(std::make_unique<StuckSource>(release), o);
+  ASSERT_THAT(s.status(), IsOk());
+  // Before the streamer stops (it joins the capture thread), even when an
+  // assertion below fails.
+  absl::Cleanup let_go = [&] {
+    if (!release->HasBeenNotified()) release->Notify();
+  };
+  const std::string got = Get((*s)->port(), "GET /snapshot HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(got, HasSubstr("HTTP/1.1 503 Service Unavailable"));
+  EXPECT_THAT(got, HasSubstr("no frame available"));
 }
 
 }  // namespace

@@ -199,9 +199,16 @@ TEST(ArmstrongBelowTest, OnAPoolTheSameList) {
 }
 
 TEST(ArmstrongBetweenTest, EveryRangeOfTheLessonMatchesBruteForce) {
-  std::vector<std::pair<uint64_t, uint64_t>> ranges = {
-      {10000000, 30000000}, {0, 1000000}, {153, 154},          {153, 153},
-      {154, 370},           {370, 372},   {30000000, 10000000}};
+  std::vector<std::pair<uint64_t, uint64_t>> ranges = {{10000000, 30000000},
+                                                       {0, 1000000},
+                                                       {153, 154},
+                                                       {153, 153},
+                                                       {154, 370},
+                                                       {370, 372},
+                                                       {30000000, 10000000},
+                                                       {0, 0},
+                                                       {10, 10},
+                                                       {0, 1}};
   for (auto [lo, hi] : SplitRange(10000000, 30000000, 4)) {
     ranges.emplace_back(lo, hi);
   }

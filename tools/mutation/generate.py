@@ -278,6 +278,18 @@ class _File:
                 return True
         return False
 
+    def statement(self, index):
+        """The code of the statement that line `index` is part of, from its
+        first line to this one (a call's arguments may continue a line)."""
+        start = index
+        while start > 0:
+            prev = self.code[start - 1].rstrip()
+            if not prev or prev.endswith((";", "{", "}")) \
+                    or prev.lstrip().startswith("#"):
+                break
+            start -= 1
+        return " ".join(c.strip() for c in self.code[start:index + 1])
+
     def function_span(self, index):
         """Lines [lo, hi) of the function around `index`: the outermost
         block holding it that is code (not a namespace, class, struct, enum
@@ -405,7 +417,7 @@ def _mutants_of_line(f, i):
             digits, suffix = m.group(1), m.group(2)
             if re.search(r"\w<[^<>()]*$", code[:m.start()]):
                 continue  # a template argument: types must match elsewhere
-            if DRAWING.search(code):
+            if DRAWING.search(f.statement(i)):
                 continue  # how a caption looks: colours, sizes, thickness
             if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xX":
                 continue  # octal (file modes): a mode +1 is no bug worth naming
@@ -474,10 +486,31 @@ def _mutants_of_line(f, i):
                          line[:col] + new + ";")
 
 
+# An unsigned value compared with 0 as `>= 0` (always true) or `< 0` (always
+# false) draws -Wtype-limits (-Werror): `left > 0` made `left >= 0` does not
+# build when `left` is a size_t. Names declared unsigned in the file, and
+# size()/length(), are unsigned here.
+UNSIGNED_DECLARATION = re.compile(
+    r"\b(?:std::)?(?:size_t|uint\d+_t|unsigned(?:\s+(?:int|long|char|short))*)"
+    r"[\s&*]+([A-Za-z_]\w*)")
+ALWAYS_SO = re.compile(r"(?:(?<![\w.])\*?([A-Za-z_]\w*)|\.(?:size|length)\(\))"
+                       r"\s*(?:>=|<)\s*0(?![\w.])")
+
+
+def _compares_unsigned_with_zero(line, unsigned):
+    return sum(1 for m in ALWAYS_SO.finditer(line)
+               if m.group(1) is None or m.group(1) in unsigned)
+
+
 def mutants_of(path, package, text):
     f = _File(path, package, text)
+    unsigned = set(UNSIGNED_DECLARATION.findall(text))
     for i in range(len(f.lines)):
-        yield from _mutants_of_line(f, i)
+        for m in _mutants_of_line(f, i):
+            if _compares_unsigned_with_zero(m.after, unsigned) > \
+                    _compares_unsigned_with_zero(m.before, unsigned):
+                continue
+            yield m
 
 
 def all_mutants(root=ROOT, under=""):

@@ -105,7 +105,8 @@ def bazel_test(tree, targets, *flags):
     cmd = [os.path.join(tree, "tools", "bazel"), "test", "--noshow_progress",
            "--color=no", "--curses=no", "--test_output=errors",
            "--test_timeout=60,300,900,3600", *flags] + targets
-    r = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=tree, capture_output=True, text=True,
+                       errors="replace")
     return r.returncode, r.stdout + r.stderr
 
 

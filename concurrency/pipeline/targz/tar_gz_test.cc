@@ -449,7 +449,21 @@ TEST(TarGzTest, ThreadCountDoesNotChangeTheBytes) {
                                  {.threads = threads});
     ASSERT_THAT(w.status(), IsOk());
     ASSERT_THAT((*w)->AddFile(src + "/a.bin", "a.bin"), IsOk());
+    // Members given in memory, small and large (over 16 KiB a member's data
+    // gets gzip members of its own: on this thread, or on the pool).
+    for (size_t size : {size_t{100}, size_t{16 << 10}, size_t{(16 << 10) + 1},
+                        size_t{(3 << 20) + 5}}) {
+      ASSERT_THAT((*w)->AddMember(absl::StrCat("m", size), Noise(size, 7),
+                                  absl::FromUnixSeconds(1700000000)),
+                  IsOk());
+    }
     ASSERT_THAT((*w)->Commit(), IsOk());
+    absl::StatusOr<std::vector<TarMember>> m =
+        ReadTarGz(absl::StrCat(dir, "/", threads, ".tgz"));
+    ASSERT_THAT(m.status(), IsOk());
+    ASSERT_EQ(m->size(), 5u);
+    EXPECT_EQ((*m)[4].name, absl::StrCat("m", (3 << 20) + 5));
+    EXPECT_EQ((*m)[4].data, Noise((3 << 20) + 5, 7));
   }
   EXPECT_EQ(*io::ReadFileToString(dir + "/1.tgz"),
             *io::ReadFileToString(dir + "/2.tgz"));

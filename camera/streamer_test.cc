@@ -936,5 +936,31 @@ TEST(StreamerSnapshotTest, NoFrameInTimeIsServiceUnavailable) {
   EXPECT_THAT(got, HasSubstr("no frame available"));
 }
 
+// A test pattern under a name with quotes, a backslash and control bytes.
+class OddlyNamedSource : public FrameSource {
+ public:
+  OddlyNamedSource()
+      : inner_(*MakeFrameSource("test", {.width = 320, .height = 240})) {}
+  absl::StatusOr<cv::Mat> Next() override { return inner_->Next(); }
+  std::string Describe() const override {
+    return "cam \"one\" \\ tab\there\x1f\x01!";
+  }
+
+ private:
+  std::unique_ptr<FrameSource> inner_;
+};
+
+// The source's name goes into /stats as a JSON string: quotes and
+// backslashes escaped, control characters left out.
+TEST(StreamerStatsTest, TheSourceNameIsAValidJsonString) {
+  StreamerOptions o;
+  o.port = 0;
+  absl::StatusOr<std::unique_ptr<Streamer>> s =
+      Streamer::Start(std::make_unique<OddlyNamedSource>(), o);
+  ASSERT_THAT(s.status(), IsOk());
+  EXPECT_THAT(Get((*s)->port(), "GET /stats HTTP/1.1\r\n\r\n"),
+              HasSubstr("\"source\": \"cam \\\"one\\\" \\\\ tabhere!\""));
+}
+
 }  // namespace
 }  // namespace camera

@@ -57,6 +57,42 @@ TEST(TypedAttributesTest, FromTextAndDelete) {
   EXPECT_EQ(f.events.back(), "delete age");
 }
 
+// Each type is named and shown as Python names and shows it.
+TEST(TypedAttributesTest, EachTypeHasItsPythonNameAndRepr) {
+  TypedObject o("Thing",
+                {{"on", AttrType::kBool},
+                 {"n", AttrType::kInt},
+                 {"x", AttrType::kFloat},
+                 {"s", AttrType::kString}},
+                nullptr);
+  ASSERT_THAT(o.SetFromText("on", "true"), IsOk());
+  EXPECT_EQ(AttrRepr(*o.Get("on")), "True");
+  ASSERT_THAT(o.SetFromText("on", "false"), IsOk());
+  EXPECT_EQ(AttrRepr(*o.Get("on")), "False");
+  ASSERT_THAT(o.SetFromText("x", "2.5"), IsOk());
+  EXPECT_EQ(AttrRepr(*o.Get("x")), "2.5");
+  ASSERT_THAT(o.SetFromText("x", "3"), IsOk());
+  EXPECT_EQ(AttrRepr(*o.Get("x")), "3.0");
+  ASSERT_THAT(o.SetFromText("n", "-7"), IsOk());
+  EXPECT_EQ(AttrRepr(*o.Get("n")), "-7");
+  ASSERT_THAT(o.SetFromText("s", "hi"), IsOk());
+  EXPECT_EQ(AttrRepr(*o.Get("s")), "'hi'");
+  EXPECT_THAT(o.Set("on", 1.5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Thing.on must be bool, got float (1.5)")));
+  EXPECT_THAT(o.Set("x", true),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Thing.x must be float, got bool (True)")));
+  EXPECT_THAT(o.SetFromText("on", "maybe"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Thing.on must be bool")));
+  EXPECT_THAT(o.SetFromText("x", "lots"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Thing.x must be float")));
+  EXPECT_EQ(AttrTypeName(AttrType::kInt), "int");
+  EXPECT_EQ(AttrTypeName(AttrType::kString), "str");
+}
+
 struct StaticPerson {
   Typed<std::string> name;
   Typed<int64_t> age;

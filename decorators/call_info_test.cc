@@ -105,6 +105,12 @@ TEST(CallInfoTest, FormatErrorsAreCaughtAtSetFormat) {
   EXPECT_THAT((*ci)->set_format("%(call_n)q"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unsupported conversion 'q'")));
+  EXPECT_THAT(
+      (*ci)->set_format("%(func_name"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unclosed %(")));
+  EXPECT_THAT((*ci)->set_format("%(func_name)"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("missing conversion")));
   EXPECT_THAT((*ci)->set_format("50% done"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("at offset 2: expected %(field)s or %%")));

@@ -50,6 +50,28 @@ TEST(TypeAssertTest, ByPositionAndWithAResult) {
   EXPECT_THAT(add(true, 1).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("argument x must be int, got bool (True)")));
+  EXPECT_THAT(add(false, 1).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("argument x must be int, got bool (False)")));
+}
+
+// Every type by its Python name, in the refusal and in the value shown.
+TEST(TypeAssertTest, EachTypeIsNamedAsPythonNamesIt) {
+  absl::StatusOr<TypeAssert> check = TypeAssert::Create(
+      {"s", "b", "x"},
+      {{"s", Type::kString}, {"b", Type::kBool}, {"x", Type::kFloat}}, "g");
+  ASSERT_THAT(check.status(), IsOk());
+  auto g = (*check)([](const Value&, const Value&, const Value&) {});
+  EXPECT_THAT(g(-42, true, 1.5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("argument s must be str, got int (-42)")));
+  EXPECT_THAT(g("a", 1.5, 1.5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("argument b must be bool, got float (1.5)")));
+  EXPECT_THAT(g("a", true, "y"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("argument x must be float, got str ('y')")));
+  EXPECT_THAT(g("a", false, 2.0), IsOk());
 }
 
 // The value in a refusal is written as Python's repr writes it.

@@ -205,9 +205,45 @@ TEST(SerializeResponseTest, WritesHeadAndBodyExactly) {
   EXPECT_EQ(HttpReason(799), "Unknown");
 }
 
+// The reason phrase of every status the project sends, as RFC 9110 names it.
+TEST(SerializeResponseTest, EachStatusHasItsStandardReason) {
+  const std::vector<std::pair<int, std::string>> reasons = {
+      {200, "OK"},
+      {204, "No Content"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {304, "Not Modified"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {408, "Request Timeout"},
+      {410, "Gone"},
+      {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},
+      {500, "Internal Server Error"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+      {418, "Unknown"}};
+  for (const auto& [status, reason] : reasons) {
+    EXPECT_EQ(HttpReason(status), reason) << status;
+    EXPECT_THAT(
+        SerializeResponse(TextResponse(status, ""), ConnectionHeader::kClose),
+        StartsWith(absl::StrCat("HTTP/1.1 ", status, " ", reason, "\r\n")));
+  }
+}
+
 // A blocking client socket connected to 127.0.0.1:`port`.
-io::ScopedFd Connect(int port) {
+// With `rcvbuf`, the socket's receive buffer is that small (set before
+// connecting, so that the window stays small).
+io::ScopedFd Connect(int port, int rcvbuf = 0) {
   io::ScopedFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (rcvbuf > 0) {
+    EXPECT_EQ(
+        setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf), 0);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -562,6 +598,34 @@ TEST(HttpServerWriteTest, AClientThatResetsMidResponseIsClosedAtOnce) {
     std::this_thread::yield();
   }
   EXPECT_EQ(server.connections(), 0);
+}
+
+// A client that takes no byte of its response for send_timeout is dropped,
+// with the rest of the response unsent.
+TEST(HttpServerWriteTest, AClientThatReadsNothingIsDroppedAfterTheSendTimeout) {
+  HttpServer::Options options;
+  options.send_timeout = absl::Milliseconds(200);
+  HttpServer server(options);
+  const std::string body(8 << 20, 'x');
+  server.Handle("GET", "/big", [&body](const HttpRequest&) {
+    return TextResponse(200, body);
+  });
+  ASSERT_THAT(server.Start(), IsOk());
+  io::ScopedFd c = Connect(server.port(), /*rcvbuf=*/4096);
+  ASSERT_THAT(io::SendAll(c.get(), "GET /big HTTP/1.1\r\n\r\n", "c"), IsOk());
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (server.connections() != 0 && absl::Now() < give_up) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(server.connections(), 0);
+  EXPECT_EQ(server.requests(), 1);
+  size_t got = 0;
+  char buf[1 << 16];
+  for (ssize_t n; (n = recv(c.get(), buf, sizeof buf, 0)) > 0;) {
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_GT(got, 0u);
+  EXPECT_LT(got, body.size());
 }
 
 // With no idle time allowed, a kept-alive connection is closed as soon as

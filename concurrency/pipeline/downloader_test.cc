@@ -207,13 +207,21 @@ TEST(DownloaderTest, RetriesServerErrorsWithExponentialBackoff) {
       Script({Status(500), Status(503), Body("ok")}, &calls));
   ASSERT_THAT(server.status(), IsOk());
   Waits waits;
-  Downloader d(FastOptions(&waits));
+  DownloaderOptions o = FastOptions(&waits);
+  std::vector<std::string> lines;
+  o.log = [&lines](absl::string_view line) { lines.emplace_back(line); };
+  Downloader d(o);
   absl::StatusOr<std::string> body = d.Fetch((*server)->base_url() + "/x");
   ASSERT_THAT(body.status(), IsOk());
   EXPECT_EQ(*body, "ok");
   EXPECT_EQ(calls.load(), 3);
   EXPECT_THAT(waits.waits,
               ElementsAre(absl::Milliseconds(100), absl::Milliseconds(200)));
+  // Each retry is logged with its wait and the attempt it will be.
+  EXPECT_THAT(lines, ElementsAre(HasSubstr("/x: HTTP 500; retrying in 100ms "
+                                           "(attempt 2 of 4)"),
+                                 HasSubstr("/x: HTTP 503; retrying in 200ms "
+                                           "(attempt 3 of 4)")));
 }
 
 TEST(DownloaderTest, JitterKeepsWaitsWithinItsBounds) {

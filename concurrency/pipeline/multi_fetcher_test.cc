@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -110,7 +112,10 @@ TEST(MultiFetcherTest, RetriesAreTimersAndFinalErrorsKeepTheirCodes) {
     return s;
   });
   ASSERT_THAT(server, IsOk());
-  MultiFetcher fetcher(Options(4));
+  MultiFetcherOptions o = Options(4);
+  std::vector<std::string> lines;  // the loop's thread is this one
+  o.download.log = [&lines](absl::string_view l) { lines.emplace_back(l); };
+  MultiFetcher fetcher(o);
   std::map<size_t, absl::StatusOr<std::string>> results;
   ASSERT_THAT(fetcher.Run(Urls((*server)->base_url(), 10),
                           [&](size_t i, absl::StatusOr<std::string> body) {
@@ -136,6 +141,16 @@ TEST(MultiFetcherTest, RetriesAreTimersAndFinalErrorsKeepTheirCodes) {
   EXPECT_EQ(seen[5], 3);
   EXPECT_EQ(fetcher.attempts(), 1 + 1 + 3 + 7 * 3);
   EXPECT_LE(fetcher.handles(), 4);  // a retry reuses a handle
+  // Each retry is logged with the attempt it will be: the second and third
+  // of 3, for the 8 URLs that got a 503.
+  EXPECT_EQ(lines.size(), 16u);
+  EXPECT_EQ(
+      absl::c_count_if(lines,
+                       [](const std::string& l) {
+                         return absl::StrContains(
+                             l, "HTTP 503; retrying in 1ms (attempt 2 of 3)");
+                       }),
+      8);
 }
 
 TEST(MultiFetcherTest, NothingToFetchReturnsAtOnce) {

@@ -556,11 +556,24 @@ bool RunAndKill(const std::string& dir, int pages, absl::string_view step,
     auto server = Feed(pages);
     if (!server.ok()) return 1;
     PipelineOptions p = Pipe((*server)->base_url(), dir, pages);
-    // Archives recorded as they come, so that a run has several journal
-    // appends to be killed after.
+    // Each archive recorded by a journal append of its own, so that a run
+    // has one append per archive to be killed after: an archive goes to the
+    // recorder only once every earlier one is recorded (however the threads
+    // are scheduled, no two are ever grouped).
     p.group_commit_window = absl::ZeroDuration();
+    absl::Mutex mu;
+    int archived_recorded[2] = {0, 0};
     std::atomic<int> seen{0};
     p.on_step = [&](absl::string_view s) {
+      if (s == "archive_written") {
+        absl::MutexLock l(&mu);
+        mu.Await(absl::Condition(
+            +[](int* n) { return n[0] == n[1]; }, archived_recorded));
+        ++archived_recorded[0];
+      } else if (s == "manifest_written") {
+        absl::MutexLock l(&mu);
+        ++archived_recorded[1];
+      }
       if ((step.empty() || s == step) && ++seen == nth) raise(SIGKILL);
     };
     absl::StatusOr<PipelineReport> r = RunPipeline(p, Fast());
@@ -856,6 +869,19 @@ TEST(PipelineTest, TheCheckSeesADamagedArchive) {
   EXPECT_THAT(DescribeCheck(*r), HasSubstr("data2.tgz: open"));
   EXPECT_THAT(CheckOutDir(dir + "/nowhere"),
               StatusIs(absl::StatusCode::kNotFound));
+  // A directory with no manifest is not an output directory; one whose
+  // manifest is damaged is, with that problem reported.
+  std::string empty = NewTempDir("check");
+  EXPECT_THAT(CheckOutDir(empty),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr(empty + " holds no manifest")));
+  ASSERT_THAT(io::WriteFileAtomically(empty + "/manifest.txt", "not one\n"),
+              IsOk());
+  absl::StatusOr<CheckReport> damaged = CheckOutDir(empty);
+  ASSERT_THAT(damaged, IsOk());
+  EXPECT_FALSE(damaged->ok());
+  EXPECT_THAT(damaged->problems,
+              ElementsAre(HasSubstr("not a pipeline manifest")));
 }
 
 TEST(PipelineTest, FullDiskLosesNothingAndLeavesNoPartialFiles) {

@@ -285,6 +285,15 @@ TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("line 2: overlong UTF-8 sequence at byte "
                                  "offset 4")));
+  // A lead byte whose sequence another byte cuts short; a 4-byte sequence
+  // past U+10FFFF.
+  EXPECT_THAT(CsvToXml("a\n\xC3z\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("truncated UTF-8 sequence at byte offset 2")));
+  EXPECT_THAT(CsvToXml("a\n\xF4\x90\x80\x80\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("beyond U+10FFFF at byte offset 2")));
+  EXPECT_THAT(CsvToXml("a\n\xF4\x8F\xBF\xBD\n", "p"), IsOk());
   EXPECT_THAT(CsvToXml("a\nx\x01y\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("control character U+0001")));
@@ -373,6 +382,44 @@ TEST(CsvToXmlTest, SinkErrorStopsTheConversion) {
     return absl::ResourceExhaustedError("disk full");
   });
   EXPECT_THAT(c.Feed("a\n1\n"), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+// Rows past the first batch are written as they come: a sink that fails
+// then fails the Feed, and the converter takes nothing more.
+TEST(CsvToXmlTest, ASinkErrorMidStreamFailsEveryLaterCall) {
+  int calls = 0;
+  CsvToXmlConverter c("p", [&calls](absl::string_view) {
+    return ++calls > 1 ? absl::ResourceExhaustedError("disk full")
+                       : absl::OkStatus();
+  });
+  std::string rows = "a,b\n";
+  for (int i = 0; i < 100000; ++i) absl::StrAppend(&rows, i, ",x\n");
+  absl::Status first = c.Feed(rows);
+  for (int i = 0; first.ok() && i < 10; ++i) first = c.Feed(rows.substr(4));
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kResourceExhausted,
+                              HasSubstr("disk full")));
+  EXPECT_THAT(c.Feed("1,2\n"), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("already failed")));
+  EXPECT_THAT(c.Finish(), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Inputs shorter than a byte order mark are data all the same.
+TEST(CsvToXmlTest, InputsShorterThanABomAreKept) {
+  for (const char* csv : {"a", "ab", "a\n", "\xEF\xBB"}) {
+    std::string out;
+    CsvToXmlConverter c("p", [&](absl::string_view b) {
+      out.append(b.data(), b.size());
+      return absl::OkStatus();
+    });
+    absl::Status s = c.Feed(csv);
+    if (s.ok()) s = c.Finish();
+    absl::StatusOr<std::string> whole = CsvToXml(csv, "p");
+    ASSERT_EQ(s.ok(), whole.ok()) << csv;
+    if (s.ok()) {
+      EXPECT_EQ(out, *whole) << csv;
+    }
+  }
+  EXPECT_THAT(CsvToXml("ab", "p"), IsOk());
 }
 
 }  // namespace

@@ -123,6 +123,17 @@ TEST(CheckJpegTest, WhatIsNotAJpegIsRefusedNamingWhere) {
       CheckJpeg(std::string("\xFF\xD8\xFF\xDA\x00\x02\xFF\xD9", 8)).status(),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("a scan before any frame header")));
+  // A frame header of no width, or of no height.
+  for (size_t dimension : {3, 5}) {  // height, width: after SOFn's length
+    std::string flat = Jpeg(16, 16);
+    const size_t sof = flat.find("\xFF\xC0") + 2;
+    flat[sof + dimension] = 0;
+    flat[sof + dimension + 1] = 0;
+    EXPECT_THAT(CheckJpeg(flat).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("a frame of no width or height")))
+        << dimension;
+  }
 }
 
 }  // namespace

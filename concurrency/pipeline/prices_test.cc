@@ -74,6 +74,9 @@ TEST(PricesTest, HandlerChecksAuthAndPages) {
   EXPECT_EQ(handler(r).status, 404);
   r.query = "page_number=x";
   EXPECT_EQ(handler(r).status, 400);
+  r.path = "/other.csv";  // the feed has one path
+  r.query = "page_number=1";
+  EXPECT_EQ(handler(r).status, 404);
 }
 
 }  // namespace

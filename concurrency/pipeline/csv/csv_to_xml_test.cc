@@ -293,7 +293,8 @@ TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
   EXPECT_THAT(CsvToXml("a\n\xF4\x90\x80\x80\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("beyond U+10FFFF at byte offset 2")));
-  EXPECT_THAT(CsvToXml("a\n\xF4\x8F\xBF\xBD\n", "p"), IsOk());
+  EXPECT_THAT(CsvToXml("a\n\xF4\x8F\xBF\xBD\n\xF4\x8F\xBF\xBF\n", "p"),
+              IsOk());  // U+10FFFD and U+10FFFF, the last code point
   EXPECT_THAT(CsvToXml("a\nx\x01y\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("control character U+0001")));

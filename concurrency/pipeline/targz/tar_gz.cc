@@ -412,6 +412,7 @@ namespace {
 
 constexpr size_t kInflateChunk = 256 << 10;
 constexpr size_t kPrefix = 345, kPrefixLen = 155;  // ustar name prefix
+constexpr char kUstarMagic[6] = {'u', 's', 't', 'a', 'r', '\0'};
 
 // Inflates every gzip member of `gz` (a multi-member file is their
 // concatenation) into one tar stream of at most `max_bytes`.
@@ -510,11 +511,15 @@ absl::StatusOr<Header> ParseHeader(const char* h, absl::string_view source,
   return Header{*size, *mode, *mtime, h[kType]};
 }
 
-// A member's name: the pax path, else the ustar prefix and name.
+// A member's name: the pax path, else the ustar prefix and name. Only a
+// POSIX ustar header ("ustar\0") has a prefix: GNU tar's own format
+// ("ustar  \0") keeps access and change times in those bytes.
 std::string MemberName(const char* h, const PaxOverrides& pax) {
   if (!pax.path.empty()) return pax.path;
   std::string name(h + kName, strnlen(h + kName, kNameLen));
-  if (std::memcmp(h + kMagic, "ustar", 5) == 0 && h[kPrefix] != '\0') {
+  const bool posix = absl::string_view(h + kMagic, 6) ==
+                     absl::string_view(kUstarMagic, sizeof kUstarMagic);
+  if (posix && h[kPrefix] != '\0') {
     return absl::StrCat(
         absl::string_view(h + kPrefix, strnlen(h + kPrefix, kPrefixLen)), "/",
         name);

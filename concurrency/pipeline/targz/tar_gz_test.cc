@@ -213,8 +213,42 @@ TEST(TarGzTest, ANumericFieldFullOfDigitsIsReadWithinItsWidth) {
   EXPECT_EQ((*m)[0].mode, 0644u);
 }
 
-// The prefix field is part of the name only in a ustar header: a header
-// with another magic (v7, or anything else) may hold other bytes there.
+// A numeric field that does not start with an octal digit (after spaces)
+// is damage, named with its offset.
+TEST(TarGzTest, ANumericFieldThatIsNotOctalIsDataLoss) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  ASSERT_THAT(WriteSample(path), IsOk());
+  std::string tar = Gunzipped(path);
+  std::memcpy(tar.data() + 124, "x0000000000", 11);  // size: no digit first
+  SetChecksum(tar, 0);
+  std::string bad = dir + "/bad.tgz";
+  WriteGzipped(bad, tar);
+  EXPECT_THAT(ReadTarGz(bad).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("bad number in tar header at offset 0")));
+}
+
+// A file whose size is not what stat said (here a /proc file, which stats
+// as empty and reads as text) fails the archive: it is not committed.
+TEST(TarGzTest, AFileThatChangesSizeWhileReadFailsTheArchive) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/a.tgz";
+  auto w = TarGzWriter::Create(path, {.threads = 1});
+  ASSERT_THAT(w.status(), IsOk());
+  ASSERT_THAT((*w)->AddMember("first", "kept?", absl::UnixEpoch()), IsOk());
+  EXPECT_THAT((*w)->AddFile("/proc/self/status", "status"),
+              StatusIs(absl::StatusCode::kAborted,
+                       HasSubstr("/proc/self/status changed size while being "
+                                 "archived")));
+  EXPECT_FALSE((*w)->Commit().ok());
+  EXPECT_FALSE((*w)->written());
+  EXPECT_THAT(ListDir(dir), IsEmpty());
+}
+
+// The prefix field is part of the name only in a POSIX ustar header: a
+// header with another magic (v7, GNU's, or anything else) may hold other
+// bytes there.
 TEST(TarGzTest, OnlyAUstarHeadersPrefixIsPartOfTheName) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
@@ -225,6 +259,8 @@ TEST(TarGzTest, OnlyAUstarHeadersPrefixIsPartOfTheName) {
        {std::pair<std::string, std::string>{std::string("ustar\0", 6),
                                             "some/dir/data1.xml"},
         {"ustaX", "data1.xml"},
+        // GNU tar's format keeps atime and ctime there, not a prefix.
+        {std::string("ustar  \0", 8), "data1.xml"},
         {std::string(6, '\0'), "data1.xml"}}) {
     std::memcpy(tar.data() + 257, magic.data(), magic.size());
     SetChecksum(tar, 0);

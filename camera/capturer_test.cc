@@ -254,5 +254,17 @@ TEST(CapturerNoSignalTest, ASourceThatNeverGaveAFrameShowsNoSignalAt640x480) {
   EXPECT_THAT(capturer.State().last_error, HasSubstr("/dev/video9"));
 }
 
+// The defaults: the tutorial's 30 fps at JPEG quality 40, every frame,
+// NO SIGNAL after a second without one, one encoder.
+TEST(CaptureOptionsTest, DefaultsAreTheDocumentedOnes) {
+  const CaptureOptions o;
+  EXPECT_EQ(o.fps, 30);
+  EXPECT_EQ(o.jpeg_quality, 40);
+  EXPECT_EQ(o.desired_fps, 0);
+  EXPECT_EQ(o.drop_same_frames, 0);
+  EXPECT_EQ(o.device_timeout, absl::Seconds(1));
+  EXPECT_EQ(o.encoders, 1);
+}
+
 }  // namespace
 }  // namespace camera

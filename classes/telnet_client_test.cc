@@ -239,5 +239,13 @@ TEST(TelnetDecoderTest, DataOptionsAndSubnegotiationsWhateverTheSplit) {
   }
 }
 
+// The prompts of a Linux login, as the tutorial's session expects them.
+TEST(TelnetSessionTest, DefaultPromptsAreALinuxLogins) {
+  const Prompts p;
+  EXPECT_EQ(p.login, "login: ");
+  EXPECT_EQ(p.password, "Password: ");
+  EXPECT_EQ(p.shell, "$ ");
+}
+
 }  // namespace
 }  // namespace classes

@@ -210,5 +210,12 @@ TEST(CallInfoTest, OpenFailureNamesThePath) {
                        HasSubstr("/nonexistent-dir/x.log")));
 }
 
+TEST(CallInfoOptionsTest, DefaultsAreTheTutorialsFormatAndOn) {
+  const CallInfoOptions o;
+  EXPECT_EQ(o.format,
+            "%(func_name)s -> %(call_time)s\t%(used_time)s\t%(call_n)s");
+  EXPECT_TRUE(o.on);
+}
+
 }  // namespace
 }  // namespace decorators

@@ -613,13 +613,17 @@ TEST(HttpServerWriteTest, AClientThatReadsNothingIsDroppedAfterTheSendTimeout) {
   ASSERT_THAT(server.Start(), IsOk());
   io::ScopedFd c = Connect(server.port(), /*rcvbuf=*/4096);
   ASSERT_THAT(io::SendAll(c.get(), "GET /big HTTP/1.1\r\n\r\n", "c"), IsOk());
+  char head[64];  // the response has begun: the server is writing it
+  ssize_t got_head = recv(c.get(), head, sizeof head, 0);
+  ASSERT_GT(got_head, 0);
+  ASSERT_EQ(server.connections(), 1);
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (server.connections() != 0 && absl::Now() < give_up) {
     std::this_thread::yield();
   }
   EXPECT_EQ(server.connections(), 0);
   EXPECT_EQ(server.requests(), 1);
-  size_t got = 0;
+  size_t got = static_cast<size_t>(got_head);
   char buf[1 << 16];
   for (ssize_t n; (n = recv(c.get(), buf, sizeof buf, 0)) > 0;) {
     got += static_cast<size_t>(n);
@@ -754,6 +758,19 @@ TEST(MisbehavingServerTest, DestructionDropsADelayedResponsePromptly) {
   ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
   server->reset();  // returns although the response waits for an hour
   EXPECT_TRUE(ReadsEof(c.get()));
+}
+
+TEST(HttpServerOptionsTest, DefaultsAreTheDocumentedOnes) {
+  const HttpServer::Options o;
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 0);
+  EXPECT_EQ(o.threads, 16);
+  EXPECT_EQ(o.max_connections, 4096);
+  EXPECT_TRUE(o.keep_alive);
+  EXPECT_EQ(o.idle_timeout, absl::Seconds(5));
+  EXPECT_EQ(o.send_timeout, absl::Seconds(10));
+  EXPECT_EQ(o.max_requests_per_connection, 1000);
+  EXPECT_EQ(o.response_delay, absl::ZeroDuration());
 }
 
 }  // namespace

@@ -373,5 +373,20 @@ TEST(RedactUrlTest, DropsUserinfo) {
   EXPECT_EQ(RedactUrl("http://host/a@b"), "http://host/a@b");
 }
 
+TEST(DownloaderOptionsTest, DefaultsAreTheDocumentedOnes) {
+  const RetryPolicy r;
+  EXPECT_EQ(r.max_attempts, 5);
+  EXPECT_EQ(r.initial_backoff, absl::Milliseconds(200));
+  EXPECT_EQ(r.max_backoff, absl::Seconds(10));
+  EXPECT_EQ(r.multiplier, 2.0);
+  EXPECT_EQ(r.jitter, 0.2);
+  EXPECT_EQ(r.max_retry_after, absl::Seconds(60));
+  const DownloaderOptions d;
+  EXPECT_EQ(d.connect_timeout, absl::Seconds(5));
+  EXPECT_EQ(d.timeout, absl::Seconds(30));
+  EXPECT_EQ(d.max_page_size, int64_t{256} << 20);
+  EXPECT_EQ(d.max_redirects, 5);
+}
+
 }  // namespace
 }  // namespace concurrency::pipeline

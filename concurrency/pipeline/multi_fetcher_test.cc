@@ -349,5 +349,11 @@ TEST(MultiFetcherTest, ARedirectLoopFailsSayingSo) {
   EXPECT_EQ((*loop)->requests(), 6);  // the first and 5 redirects
 }
 
+TEST(MultiFetcherOptionsTest, DefaultsAreThePipelines) {
+  const MultiFetcherOptions m;
+  EXPECT_EQ(m.max_in_flight, 64);
+  EXPECT_EQ(m.max_per_host, 64);
+}
+
 }  // namespace
 }  // namespace concurrency::pipeline

@@ -910,5 +910,22 @@ TEST(PipelineTest, FullDiskLosesNothingAndLeavesNoPartialFiles) {
   ExpectFinished(dir, 3, 2);
 }
 
+// The library's defaults are the ones pipeline_main's flags and the README
+// give: a user of the library gets the same run as a user of the binary.
+TEST(PipelineOptionsTest, DefaultsAreTheDocumentedOnes) {
+  const PipelineOptions p;
+  EXPECT_EQ(p.pages, 14);
+  EXPECT_EQ(p.page_size, 100);
+  EXPECT_EQ(p.batch, 2);
+  EXPECT_EQ(p.out_dir, ".");
+  EXPECT_EQ(p.max_in_flight, 64);
+  EXPECT_EQ(p.max_per_host, 64);
+  EXPECT_EQ(p.gzip_level, 6);
+  EXPECT_TRUE(p.fsync_xml);
+  EXPECT_EQ(p.tar_threads, 2);
+  EXPECT_EQ(p.group_commit_window, absl::Milliseconds(20));
+  EXPECT_EQ(p.max_memory, int64_t{512} << 20);
+}
+
 }  // namespace
 }  // namespace concurrency::pipeline

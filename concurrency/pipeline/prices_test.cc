@@ -79,5 +79,14 @@ TEST(PricesTest, HandlerChecksAuthAndPages) {
   EXPECT_EQ(handler(r).status, 404);
 }
 
+TEST(PricesTest, DefaultsAreTheTutorialsFeed) {
+  const PriceFeedOptions o;
+  EXPECT_EQ(o.pages, 14);
+  EXPECT_EQ(o.default_page_size, 100);
+  EXPECT_EQ(o.delay, absl::ZeroDuration());
+  EXPECT_EQ(o.threads, 16);
+  EXPECT_EQ(o.port, 0);
+}
+
 }  // namespace
 }  // namespace concurrency::pipeline

@@ -88,7 +88,7 @@ struct CaptureState {
   int64_t frames_read = 0;
   int64_t skipped_for_desired_fps = 0;
   int64_t dropped_same = 0;
-  int encoders = 1;
+  int encoders = 1;             // encoding threads (at least 1)
   bool passthrough = false;     // JPEG frames sent as the source gave them
   int64_t skipped_corrupt = 0;  // JPEG frames from the source that were not
   int64_t skipped_busy = 0;     // every encoder busy, and as many waiting

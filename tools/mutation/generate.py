@@ -410,6 +410,8 @@ def _mutants_of_line(f, i):
                 continue  # end - p made end + p: pointer + pointer
             if old == " - " and names & TIME_NAMES:
                 continue  # deadline - absl::Now() made Time + Time
+            if "..." in code[max(0, col - 4):col + len(old) + 4]:
+                continue  # a fold's two operators must be the same one
             yield make(col, old, new, "arithmetic")
 
     if not re.search(r"\[\s*\d*\s*\]\s*=|\{\s*\d+\s*\}|<\s*\d+\s*>", s):

@@ -88,6 +88,7 @@ class Client {
   }
   ~Client() { Close(); }
   void Close() { fd_.Reset(); }
+  void ShutdownWrite() { shutdown(fd_.get(), SHUT_WR); }
   bool ok() const { return ok_; }
   bool Send(absl::string_view s) {
     return concurrency::io::SendAll(fd_.get(), s, "test client").ok();
@@ -849,6 +850,54 @@ TEST(StreamLoopTest, EachViewerGetsEachFrameOnceAndSkipsOnlyWhatItMissed) {
     EXPECT_EQ(c->sent.load(), 2);
     EXPECT_EQ(c->skipped.load(), 0);
   }
+}
+
+// A viewer still taking an old frame when newer ones come gets the newest
+// as soon as it is done, skipping (and counting) the ones in between; what
+// a viewer sends is read and ignored; a viewer that hangs up is closed.
+TEST(StreamLoopTest, ASlowViewerCatchesUpWithTheNewestFrame) {
+  FrameHub hub;
+  auto publish = [&hub](int64_t number) {
+    auto f = std::make_shared<Frame>();
+    f->number = number;
+    f->jpeg = std::string(4 << 20, static_cast<char>('a' + number));
+    hub.Publish(std::move(f));
+  };
+  publish(1);
+  absl::Notification closed;
+  absl::StatusOr<std::unique_ptr<StreamLoop>> loop =
+      StreamLoop::Create(hub, absl::Seconds(60), [&closed](int64_t id) {
+        EXPECT_EQ(id, 7);
+        closed.Notify();
+      });
+  ASSERT_THAT(loop.status(), IsOk());
+  int ends[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
+  auto counts = std::make_shared<StreamCounts>();
+  (*loop)->Add(concurrency::io::ScopedFd(ends[0]), 7, counts);
+  Client viewer{concurrency::io::ScopedFd(ends[1])};
+  // Frame 1 has begun (its head is here), and it is far larger than the
+  // socket holds: it is still going out while frames 2 and 3 come.
+  std::optional<std::string> head = viewer.ReadHead();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_THAT(*head, HasSubstr("X-Frame-Number: 1\r\n"));
+  ASSERT_TRUE(viewer.Send("a request the stream ignores\r\n\r\n"));
+  publish(2);
+  (*loop)->FrameReady();
+  publish(3);
+  (*loop)->FrameReady();
+  std::optional<std::string> body = viewer.ReadN((4 << 20) + 2);
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(*body, std::string(4 << 20, 'b') + "\r\n");
+  std::optional<Client::Part> next = viewer.ReadPart();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->number, 3);
+  EXPECT_EQ(next->jpeg, std::string(4 << 20, 'd'));
+  viewer.ShutdownWrite();  // the viewer hangs up
+  closed.WaitForNotification();
+  (*loop)->Stop();
+  EXPECT_EQ(counts->sent.load(), 2);
+  EXPECT_EQ(counts->skipped.load(), 1);
 }
 
 // The defaults camera/README.md documents for the streamer's flags (which

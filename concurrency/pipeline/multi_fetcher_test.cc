@@ -285,6 +285,34 @@ TEST(MultiFetcherTest, BodiesStayWithinTheBudgetAndAllArrive) {
   EXPECT_LE(fetcher.handles(), 8);  // a stopped transfer's handle is reused
 }
 
+// An error page's body is no page: its memory is given back at once, before
+// the error is handed on.
+TEST(MultiFetcherTest, AnErrorPagesBodyIsNotKept) {
+  auto server = http::MisbehavingServer::Start([](const http::HttpRequest&) {
+    http::ScriptedResponse s;
+    s.response = http::TextResponse(404, std::string(200000, 'e'));
+    return s;
+  });
+  ASSERT_THAT(server, IsOk());
+  MultiFetcherOptions o = Options(1);
+  MemoryBudget budget(1 << 20);
+  o.download.budget = &budget;
+  MultiFetcher fetcher(o);
+  int errors = 0;
+  ASSERT_THAT(fetcher.Run(Urls((*server)->base_url(), 2),
+                          [&](size_t, absl::StatusOr<std::string> body,
+                              MemoryBudget::Grant grant) {
+                            EXPECT_THAT(body,
+                                        StatusIs(absl::StatusCode::kNotFound));
+                            EXPECT_EQ(grant.bytes(), 0);
+                            EXPECT_EQ(budget.used(), 0);
+                            ++errors;
+                          }),
+              IsOk());
+  EXPECT_EQ(errors, 2);
+  EXPECT_GT(budget.high_water(), 100000);  // the body did arrive
+}
+
 TEST(MultiFetcherTest, RedirectsAreFollowedAndCredentialsStayBehind) {
   absl::Mutex mu;
   std::vector<std::string> auth_at_target;

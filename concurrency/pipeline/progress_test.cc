@@ -37,6 +37,8 @@ TEST(FormatProgressTest, MinutesAndHoursCarrySeconds) {
               HasSubstr("1:02:05 elapsed, ETA 1:02:05"));
   EXPECT_THAT(FormatProgress(At(10, 5, 0, absl::Seconds(3599))),
               HasSubstr("59:59 elapsed"));
+  EXPECT_THAT(FormatProgress(At(10, 5, 0, absl::Seconds(3000))),
+              HasSubstr("50:00 elapsed"));
 }
 
 TEST(FormatProgressTest, EtaCountsFailedPagesAsDone) {

@@ -276,6 +276,29 @@ class _File:
             uses = sum(len(bare.findall(c)) for c in self.code[lo:hi])
             if declared and uses - len(bare.findall(text)) < 2:
                 return True
+            # A function of this file's anonymous namespace (or static)
+            # called only here: without the call it draws -Wunused-function.
+            if re.search(r"\b" + w + r"\s*\(", text) and \
+                    self.words[w] - len(bare.findall(text)) < 2 and \
+                    self._file_local_function(w):
+                return True
+        return False
+
+    def _file_local_function(self, name):
+        """Whether `name` is defined at namespace scope in this file, inside
+        an anonymous namespace or as `static`: internal linkage."""
+        definition = re.compile(r"[A-Za-z_].*\b" + name + r"\s*\(")
+        for j, c in enumerate(self.code):
+            if not definition.match(c) or c.rstrip().endswith(";"):
+                continue
+            if c.startswith("static "):
+                return True
+            for k in range(j - 1, -1, -1):
+                if self.code[k].startswith("namespace {"):
+                    return True
+                if self.code[k].startswith("}  // namespace") or \
+                        re.match(r"namespace \w", self.code[k]):
+                    break
         return False
 
     def statement(self, index):

@@ -47,6 +47,7 @@ TEST(TelnetSessionTest, LoginInteractAndHistory) {
   {
     auto session = TelnetSession::Open("127.0.0.1", (*server)->port(), history);
     ASSERT_THAT(session.status(), IsOk());
+    EXPECT_EQ((*session)->timeout, absl::Seconds(10));  // the default
     ASSERT_THAT((*session)->Login("jim", "secret", out), IsOk());
     std::istringstream commands("echo hello\nwhoami\nls\n");
     ASSERT_THAT((*session)->Interact(commands, out), IsOk());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <numbers>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -15,6 +16,12 @@ TEST(ShapesTest, TheTutorialsComparisons) {
   EXPECT_FALSE(rect1 > rect2);
   EXPECT_TRUE(rect1 < c);
   EXPECT_TRUE(c > rect2);
+}
+
+TEST(ShapesTest, AreasAreWidthTimesHeightAndPiRSquared) {
+  EXPECT_EQ(Rect(6, 9).Area(), 54);
+  EXPECT_DOUBLE_EQ(CircleShape(2).Area(), 4 * std::numbers::pi);
+  EXPECT_DOUBLE_EQ(CircleShape(0.5).Area(), std::numbers::pi / 4);
 }
 
 TEST(ShapesTest, AllSixOperatorsAcrossTypes) {

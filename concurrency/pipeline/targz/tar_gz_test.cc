@@ -78,6 +78,30 @@ TEST(TarGzTest, RoundTripsThroughOurReader) {
   EXPECT_THAT(ListDir(dir), UnorderedElementsAre("a.tgz"));
 }
 
+// Repeats further apart than 16 KiB, which only a 32 KiB window reaches
+// back to, read back whole, across the reader's inflate calls.
+TEST(TarGzTest, MatchesFromFarBackReadBack) {
+  std::string dir = NewTempDir("tar");
+  std::string path = dir + "/far.tgz";
+  std::string chunk(24 << 10, '\0');
+  uint32_t x = 12345;
+  for (char& c : chunk) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  std::string data;
+  for (int i = 0; i < 40; ++i) data += chunk;  // 960 KiB: one gzip member
+  auto w = TarGzWriter::Create(path, {.threads = 1});
+  ASSERT_THAT(w.status(), IsOk());
+  ASSERT_THAT((*w)->AddMember("far.bin", data, absl::UnixEpoch()), IsOk());
+  ASSERT_THAT((*w)->Commit(), IsOk());
+  EXPECT_LT(io::ReadFileToString(path)->size(), 2 * chunk.size());  // matched
+  absl::StatusOr<std::vector<TarMember>> m = ReadTarGz(path);
+  ASSERT_THAT(m.status(), IsOk());
+  ASSERT_EQ(m->size(), 1u);
+  EXPECT_EQ((*m)[0].data, data);
+}
+
 TEST(TarGzTest, SameMembersGiveSameBytes) {
   std::string dir = NewTempDir("tar");
   ASSERT_THAT(WriteSample(dir + "/1.tgz"), IsOk());

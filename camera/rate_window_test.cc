@@ -38,6 +38,19 @@ TEST(RateWindowTest, ForgetsWhatLeftTheWindow) {
   EXPECT_EQ(w.Rate(t + absl::Seconds(100)) < 1.0, true);  // it stopped
 }
 
+// By default samples are kept at most every 100 ms, and the rate counts
+// from the last one kept at or before the start of a 3 s window.
+TEST(RateWindowTest, DefaultsKeepASampleEvery100MsOverThreeSeconds) {
+  RateWindow w;
+  w.Start(kT0);
+  w.Sample(kT0 + absl::Milliseconds(100), 10);  // kept: 100 ms after Start
+  w.Sample(kT0 + absl::Milliseconds(199), 20);  // not kept: 99 ms after
+  const absl::Time now = kT0 + absl::Milliseconds(3250);
+  w.Sample(now, 30);
+  // The window starts at 250 ms: the rate counts from the 100 ms sample.
+  EXPECT_DOUBLE_EQ(w.Rate(now), 20 / 3.15);
+}
+
 TEST(RateWindowTest, NothingYetIsZero) {
   RateWindow w;
   EXPECT_EQ(w.Rate(kT0), 0.0);

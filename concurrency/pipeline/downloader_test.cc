@@ -161,7 +161,7 @@ TEST(DownloaderTest, MissingPageIsNotFoundAtOnce) {
   EXPECT_EQ(calls.load(), 1);
 }
 
-TEST(DownloaderTest, EveryOther4xxIsFinalAfterOneRequest) {
+TEST(DownloaderTest, EveryOther4xxAndAnUnfollowed3xxIsFinalAfterOneRequest) {
   struct Case {
     int status;
     absl::StatusCode code;
@@ -172,7 +172,10 @@ TEST(DownloaderTest, EveryOther4xxIsFinalAfterOneRequest) {
                         Case{404, absl::StatusCode::kNotFound},
                         Case{405, absl::StatusCode::kInvalidArgument},
                         Case{410, absl::StatusCode::kInvalidArgument},
-                        Case{451, absl::StatusCode::kInvalidArgument}}) {
+                        Case{451, absl::StatusCode::kInvalidArgument},
+                        // A 3xx with no Location to follow is no page either.
+                        Case{300, absl::StatusCode::kInvalidArgument},
+                        Case{304, absl::StatusCode::kInvalidArgument}}) {
     SCOPED_TRACE(c.status);
     std::atomic<int> calls{0};
     auto server =

@@ -295,6 +295,11 @@ TEST(CsvToXmlTest, InvalidUtf8NamesTheByteOffset) {
                        HasSubstr("beyond U+10FFFF at byte offset 2")));
   EXPECT_THAT(CsvToXml("a\n\xF4\x8F\xBF\xBD\n\xF4\x8F\xBF\xBF\n", "p"),
               IsOk());  // U+10FFFD and U+10FFFF, the last code point
+  // 0xEF leads the last 3-byte row: U+FFFD is text, U+FFFE is refused.
+  EXPECT_THAT(CsvToXml("a\nx\xEF\xBF\xBD\n", "p"), IsOk());
+  EXPECT_THAT(CsvToXml("a\nx\xEF\xBF\xBE\n", "p").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("non-character U+FFFE")));
   EXPECT_THAT(CsvToXml("a\nx\x01y\n", "p").status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("control character U+0001")));

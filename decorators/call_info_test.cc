@@ -134,51 +134,44 @@ TEST(CallFormatTest, WidthPrecisionAndPercent) {
   EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), "[h     |1.234|    7|'h'] 100%");
 }
 
-// Widths and precisions of several digits, up to the limit of 1000.
-TEST(CallFormatTest, WidthsOfSeveralDigits) {
-  CallRecord r{"h", absl::UnixEpoch(), absl::Milliseconds(1500), 7};
-  for (const auto& [format, want] :
-       std::vector<std::pair<std::string, std::string>>{
-           {"%(call_n)12d", std::string(11, ' ') + "7"},
-           {"%(call_n)-10d|", "7" + std::string(9, ' ') + "|"},
-           {"%(used_time).10f", "1.5000000000"},
-           {"%(func_name)1000s", std::string(999, ' ') + "h"}}) {
+// Each format, parsed, writes `r` as its pair says.
+void ExpectEachFormat(
+    const CallRecord& r,
+    const std::vector<std::pair<std::string, std::string>>& formats) {
+  for (const auto& [format, want] : formats) {
     absl::StatusOr<CallFormat> f = CallFormat::Parse(format);
     ASSERT_THAT(f.status(), IsOk()) << format;
     EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), want) << format;
   }
+}
+
+// Widths and precisions of several digits, up to the limit of 1000.
+TEST(CallFormatTest, WidthsOfSeveralDigits) {
+  CallRecord r{"h", absl::UnixEpoch(), absl::Milliseconds(1500), 7};
+  ExpectEachFormat(r, {{"%(call_n)12d", std::string(11, ' ') + "7"},
+                       {"%(call_n)-10d|", "7" + std::string(9, ' ') + "|"},
+                       {"%(used_time).10f", "1.5000000000"},
+                       {"%(func_name)1000s", std::string(999, ' ') + "h"}});
 }
 
 // %f without a precision has six places, as Python's; .0f has none.
 TEST(CallFormatTest, AFloatHasSixPlacesUnlessToldOtherwise) {
   CallRecord r{"h", absl::UnixEpoch(), absl::Milliseconds(1250), 7};
-  for (const auto& [format, want] :
-       std::vector<std::pair<std::string, std::string>>{
-           {"%(used_time)f", "1.250000"},
-           {"%(call_n)f", "7.000000"},
-           {"%(used_time).0f", "1"},
-           {"%(call_n).0f", "7"},
-           {"%(used_time).1f", "1.2"}}) {
-    absl::StatusOr<CallFormat> f = CallFormat::Parse(format);
-    ASSERT_THAT(f.status(), IsOk()) << format;
-    EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), want) << format;
-  }
+  ExpectEachFormat(r, {{"%(used_time)f", "1.250000"},
+                       {"%(call_n)f", "7.000000"},
+                       {"%(used_time).0f", "1"},
+                       {"%(call_n).0f", "7"},
+                       {"%(used_time).1f", "1.2"}});
 }
 
 // A string's precision cuts it, as Python's %.Ns does, down to nothing.
 TEST(CallFormatTest, AStringsPrecisionCutsItDownToNothing) {
   CallRecord r{"handler", absl::UnixEpoch(), absl::Milliseconds(1), 7};
-  for (const auto& [format, want] :
-       std::vector<std::pair<std::string, std::string>>{
-           {"<%(func_name).0s>", "<>"},
-           {"<%(func_name).3s>", "<han>"},
-           {"<%(func_name).7s>", "<handler>"},
-           {"<%(func_name).9s>", "<handler>"},
-           {"<%(func_name)5.2s>", "<   ha>"}}) {
-    absl::StatusOr<CallFormat> f = CallFormat::Parse(format);
-    ASSERT_THAT(f.status(), IsOk()) << format;
-    EXPECT_EQ(f->Format(r, absl::UTCTimeZone()), want) << format;
-  }
+  ExpectEachFormat(r, {{"<%(func_name).0s>", "<>"},
+                       {"<%(func_name).3s>", "<han>"},
+                       {"<%(func_name).7s>", "<handler>"},
+                       {"<%(func_name).9s>", "<handler>"},
+                       {"<%(func_name)5.2s>", "<   ha>"}});
 }
 
 TEST(CallInfoTest, LinesFromManyThreadsNeverInterleave) {

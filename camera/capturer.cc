@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "camera/jpeg_check.h"
+#include "camera/reopen_backoff.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -240,8 +241,8 @@ void Capturer::RecoverSource(int64_t* number) {
     absl::MutexLock l(&mu_);
     online_ = false;
   }
-  absl::Duration backoff = kFirstReopenDelay;
-  absl::Time next_try = absl::Now() + backoff;
+  ReopenBackoff backoff;
+  absl::Time next_try = absl::Now() + backoff.Next();
   while (!stopping_.HasBeenNotified()) {
     PublishNoSignal(number);
     const absl::Time next_frame = absl::Now() + absl::Seconds(1);
@@ -250,8 +251,7 @@ void Capturer::RecoverSource(int64_t* number) {
         // While a capture hangs, this waits for it rather than reopening
         // under it (grabber.h).
         if (CaptureOne(number, Grabber::Call::kReopenThenNext)) return;
-        backoff = std::min(2 * backoff, kMaxReopenDelay);
-        next_try = absl::Now() + backoff;
+        next_try = absl::Now() + backoff.Next();
       }
       stopping_.WaitForNotificationWithTimeout(std::min(next_frame, next_try) -
                                                absl::Now());

@@ -113,9 +113,6 @@ class Capturer {
   int64_t frames_captured() const { return captured_.load(); }
 
  private:
-  static constexpr absl::Duration kFirstReopenDelay = absl::Milliseconds(250);
-  static constexpr absl::Duration kMaxReopenDelay = absl::Seconds(5);
-
   void Loop();
   // A kept frame on its way to an encoder.
   struct EncodeJob {

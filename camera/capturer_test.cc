@@ -184,6 +184,17 @@ TEST_P(CapturerTest, AFrameThatCannotBeEncodedIsCountedAndTheStreamGoesOn) {
   }
 }
 
+// Fewer than one encoder (a flag of 0) is one: frames still go out.
+TEST(CapturerEncodersTest, ZeroEncodersMeansOne) {
+  FrameHub hub;
+  Capturer capturer(TestPattern(), {.fps = 200, .encoders = 0}, hub, nullptr);
+  hub.AddSubscriber();
+  capturer.Start();
+  EXPECT_TRUE(WaitForFramePast(hub, 3));
+  capturer.Stop();
+  EXPECT_EQ(capturer.State().encoders, 1);
+}
+
 // A source that never gives a frame: no camera at the device.
 class NeverASource : public FrameSource {
  public:

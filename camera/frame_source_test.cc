@@ -1,5 +1,6 @@
 #include "camera/frame_source.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -112,16 +113,20 @@ TEST(TestPatternTest, HeldFramesKeepTheirPixels) {
   EXPECT_EQ(ReadFrameNumber(first), 1);
 }
 
+// Frames 1 to 3 of the 320x240 test pattern, as an MJPEG .avi at `path`.
+bool WriteThreeFrameClip(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<FrameSource>> pattern =
+      MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
+  cv::VideoWriter out(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 30,
+                      cv::Size(320, 240));
+  if (!pattern.ok() || !out.isOpened()) return false;
+  for (int i = 0; i < 3; ++i) out.write(*(*pattern)->Next());
+  return true;
+}
+
 TEST(FileSourceTest, PlaysAVideoFileAndLoops) {
   const std::string path = absl::StrCat(::testing::TempDir(), "/clip.avi");
-  {
-    absl::StatusOr<std::unique_ptr<FrameSource>> pattern =
-        MakeFrameSource("test", {.width = 320, .height = 240, .fps = 30});
-    cv::VideoWriter out(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 30,
-                        cv::Size(320, 240));
-    ASSERT_TRUE(out.isOpened());
-    for (int i = 0; i < 3; ++i) out.write(*(*pattern)->Next());
-  }
+  ASSERT_TRUE(WriteThreeFrameClip(path));
   absl::StatusOr<std::unique_ptr<FrameSource>> src =
       MakeFrameSource(absl::StrCat("file:", path), {});
   ASSERT_THAT(src.status(), IsOk());
@@ -132,6 +137,26 @@ TEST(FileSourceTest, PlaysAVideoFileAndLoops) {
     numbers.push_back(ReadFrameNumber(*f));
   }
   EXPECT_EQ(numbers, (std::vector<int64_t>{1, 2, 3, 1, 2, 3, 1}));
+}
+
+// A file source reopens its file from the start; when the file is gone,
+// reopening is an error naming it (the capturer then keeps NO SIGNAL up and
+// tries again), not a source that silently gives nothing.
+TEST(FileSourceTest, ReopeningAFileThatIsGoneIsUnavailable) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "/gone.avi");
+  ASSERT_TRUE(WriteThreeFrameClip(path));
+  absl::StatusOr<std::unique_ptr<FrameSource>> src =
+      MakeFrameSource(absl::StrCat("file:", path), {});
+  ASSERT_THAT(src.status(), IsOk());
+  ASSERT_THAT((*src)->Next().status(), IsOk());
+  ASSERT_THAT((*src)->Next().status(), IsOk());
+  ASSERT_THAT((*src)->Reopen(), IsOk());
+  absl::StatusOr<cv::Mat> first = (*src)->Next();
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_EQ(ReadFrameNumber(*first), 1);
+  ASSERT_EQ(std::remove(path.c_str()), 0);
+  EXPECT_THAT((*src)->Reopen(), StatusIs(absl::StatusCode::kUnavailable,
+                                         HasSubstr("does not open")));
 }
 
 // An MJPEG file's frames come out as the JPEGs that went in, byte for byte

@@ -910,6 +910,18 @@ TEST(StreamerOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.max_connections, 4096);
   EXPECT_EQ(o.send_timeout, absl::Seconds(10));
   EXPECT_EQ(o.stream_send_buffer, 256 << 10);
+  EXPECT_EQ(o.fps, 30);
+  EXPECT_EQ(o.jpeg_quality, 40);
+  EXPECT_EQ(o.extra_threads, 8);
+  EXPECT_EQ(o.max_header_bytes, 8192u);  // "a request head over 8 KiB 431"
+  EXPECT_EQ(o.header_timeout, absl::Seconds(5));
+  EXPECT_EQ(o.serving, Serving::kEventLoop);
+  EXPECT_TRUE(o.credentials.empty());
+  EXPECT_EQ(o.allow_origin, "");
+  EXPECT_EQ(o.desired_fps, 0);
+  EXPECT_EQ(o.drop_same_frames, 0);
+  EXPECT_EQ(o.device_timeout, absl::Seconds(1));
+  EXPECT_EQ(o.encoders, 1);
 }
 
 // JPEG qualities run from 1 to 100, both ends included.

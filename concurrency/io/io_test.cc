@@ -36,6 +36,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 using ::testing_util::IsOk;
+using ::testing_util::IsOkAndHolds;
 using ::testing_util::ListDir;
 using ::testing_util::NewTempDir;
 using ::testing_util::StatusIs;
@@ -130,6 +131,39 @@ TEST(ReadWriteTest, ReadAllRefusesMoreThanItsLimit) {
   EXPECT_THAT(ReadAll(read_end.get(), "small pipe", 10),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("small pipe: more than 10 bytes")));
+}
+
+// The limit itself is allowed: exactly `max_bytes` is read whole.
+TEST(ReadWriteTest, ReadAllTakesExactlyItsLimit) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ScopedFd read_end(fds[0]);
+  ScopedFd write_end(fds[1]);
+  ASSERT_THAT(WriteAll(write_end.get(), std::string(10, 'a'), "pipe"), IsOk());
+  write_end.Reset();
+  absl::StatusOr<std::string> got = ReadAll(read_end.get(), "small pipe", 10);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, std::string(10, 'a'));
+}
+
+// ReadFull asks each read for what is still missing and no more: over a
+// packet socket, where each read takes one packet and drops what does not
+// fit, the second packet is cut to the 5 bytes that complete the 8.
+TEST(ReadWriteTest, ReadFullAsksOnlyForWhatIsMissing) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  ScopedFd a(sv[0]);
+  ScopedFd b(sv[1]);
+  ASSERT_EQ(send(a.get(), "abc", 3, 0), 3);
+  ASSERT_EQ(send(a.get(), "defghijklm", 10, 0), 10);
+  ASSERT_EQ(send(a.get(), "next", 4, 0), 4);
+  char out[8];
+  EXPECT_THAT(ReadFull(b.get(), out, sizeof out, "packets"), IsOkAndHolds(8u));
+  EXPECT_EQ(std::string(out, sizeof out), "abcdefgh");
+  char next[4];
+  EXPECT_THAT(ReadFull(b.get(), next, sizeof next, "packets"),
+              IsOkAndHolds(4u));
+  EXPECT_EQ(std::string(next, sizeof next), "next");
 }
 
 TEST(ReadWriteTest, SendAllToAClosedPeerIsAnErrorNotSigpipe) {
@@ -297,6 +331,15 @@ TEST(ListenerTest, BadAddressIsNamed) {
   EXPECT_THAT(Listener::Open("no.such.host.invalid", 0),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("no.such.host.invalid")));
+}
+
+// Syncing a directory that is not there is an error naming it.
+TEST(FileUtilTest, SyncDirOfNoDirectoryIsNotFound) {
+  const std::string dir = NewTempDir("sync");
+  EXPECT_THAT(SyncDir(dir), IsOk());
+  EXPECT_THAT(SyncDir(dir + "/none"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("open directory " + dir + "/none")));
 }
 
 TEST(FileUtilTest, SplitsPathsAndMakesDirectories) {

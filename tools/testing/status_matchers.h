@@ -41,6 +41,15 @@ MATCHER(IsOk, "is OK") {
   return status.ok();
 }
 
+// Matches an OK `absl::StatusOr<T>` whose value matches `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
+}
+
 // Matches a status whose code is `code` and whose message matches
 // `message_matcher` (anything, if omitted).
 MATCHER_P2(StatusIs, code, message_matcher,

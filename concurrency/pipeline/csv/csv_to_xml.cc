@@ -189,7 +189,7 @@ struct CsvToXmlConverter::Batch {
 };
 
 namespace {
-constexpr size_t kFlushBytes = 256 << 10;
+constexpr size_t kFlushBytes = CsvToXmlConverter::kPieceBytes;
 constexpr absl::string_view kRowOpen = "\t<Row>\n";
 constexpr absl::string_view kRowClose = "\t</Row>\n";
 // Longer records take the general path (the fast one reserves room for the

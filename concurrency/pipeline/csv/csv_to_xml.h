@@ -73,10 +73,13 @@ std::vector<std::string> XmlElementNames(absl::Span<const std::string> headers);
 
 // Converts a stream: `Feed` chunks, then `Finish`. Output goes to `sink` as
 // it is produced, in non-empty pieces; an error from the sink stops the
-// conversion and is returned.
+// conversion and is returned. Rows go out in pieces of at least
+// `kPieceBytes` (the last may be shorter) and at most that plus one row: a
+// large input is neither held whole nor written a row at a time.
 class CsvToXmlConverter {
  public:
   using Sink = std::function<absl::Status(absl::string_view)>;
+  static constexpr size_t kPieceBytes = 256 << 10;
 
   // `source` names the input in errors ("page 3", a path).
   CsvToXmlConverter(std::string source, Sink sink,

@@ -409,6 +409,35 @@ TEST(CsvToXmlTest, ASinkErrorMidStreamFailsEveryLaterCall) {
   EXPECT_THAT(c.Finish(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// Rows reach the sink in pieces of at least kPieceBytes and at most one row
+// more (the last piece, and the prolog and epilog, aside), on the path for
+// simple records and on the one for quoted fields alike.
+TEST(CsvToXmlTest, RowsGoToTheSinkInPiecesOfAQuarterMebibyte) {
+  constexpr size_t kPiece = CsvToXmlConverter::kPieceBytes;
+  for (const char* row : {"12345,abc\n", "\"12345\",\"a,c\"\n"}) {
+    std::vector<size_t> pieces;
+    std::string out;
+    CsvToXmlConverter c("p", [&](absl::string_view b) {
+      pieces.push_back(b.size());
+      out.append(b.data(), b.size());
+      return absl::OkStatus();
+    });
+    std::string csv = "a,b\n";
+    for (int i = 0; i < 40000; ++i) csv += row;  // 40000 rows
+    ASSERT_THAT(c.Feed(csv), IsOk());
+    ASSERT_THAT(c.Finish(), IsOk());
+    EXPECT_EQ(out, *CsvToXml(csv, "p")) << row;
+    // The prolog, full pieces, the last piece, the epilog.
+    ASSERT_GE(pieces.size(), 5u) << row;
+    const size_t row_bytes =  // every row is the same here
+        (out.size() - pieces.front() - pieces.back()) / 40000;
+    for (size_t i = 1; i + 2 < pieces.size(); ++i) {
+      EXPECT_GE(pieces[i], kPiece) << row << " piece " << i;
+      EXPECT_LT(pieces[i], kPiece + row_bytes) << row << " piece " << i;
+    }
+  }
+}
+
 // Inputs shorter than a byte order mark are data all the same.
 TEST(CsvToXmlTest, InputsShorterThanABomAreKept) {
   for (const char* csv : {"a", "ab", "a\n", "\xEF\xBB"}) {

@@ -60,6 +60,29 @@ absl::Status WriteSample(const std::string& path) {
   return (*w)->Commit();
 }
 
+// Each archive is compressed at its own level, also when one thread writes
+// archives at different levels one after another (each thread keeps a
+// compressor): the same level gives the same bytes, a higher one fewer.
+TEST(TarGzTest, EachArchiveHasItsLevelOnTheSameThread) {
+  std::string dir = NewTempDir("tar");
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    absl::StrAppend(&text, "<Row><n>", i % 977, "</n><v>", (i * 31) % 1013,
+                    "</v></Row>\n");
+  }
+  std::vector<std::string> archives;
+  for (int level : {1, 12, 1}) {
+    const std::string path = absl::StrCat(dir, "/", archives.size(), ".tgz");
+    auto w = TarGzWriter::Create(path, {.level = level, .threads = 1});
+    ASSERT_THAT(w.status(), IsOk());
+    ASSERT_THAT((*w)->AddMember("rows.xml", text, absl::UnixEpoch()), IsOk());
+    ASSERT_THAT((*w)->Commit(), IsOk());
+    archives.push_back(*io::ReadFileToString(path));
+  }
+  EXPECT_LT(archives[1].size(), archives[0].size());
+  EXPECT_EQ(archives[2], archives[0]);
+}
+
 TEST(TarGzTest, RoundTripsThroughOurReader) {
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
@@ -237,20 +260,32 @@ TEST(TarGzTest, ANumericFieldFullOfDigitsIsReadWithinItsWidth) {
   EXPECT_EQ((*m)[0].mode, 0644u);
 }
 
-// A numeric field that does not start with an octal digit (after spaces)
-// is damage, named with its offset.
+// A numeric field that holds no octal number is damage, named with its
+// offset: one that does not start with an octal digit (after spaces), or
+// one of blanks only (GNU tar refuses it too), whatever the field after it.
 TEST(TarGzTest, ANumericFieldThatIsNotOctalIsDataLoss) {
+  struct Damage {
+    size_t offset;
+    std::string bytes;
+  };
+  const Damage kDamages[] = {
+      {124, "x0000000000"},         // size: no digit first
+      {100, std::string(16, ' ')},  // mode and uid after it: blanks
+  };
   std::string dir = NewTempDir("tar");
   std::string path = dir + "/a.tgz";
   ASSERT_THAT(WriteSample(path), IsOk());
-  std::string tar = Gunzipped(path);
-  std::memcpy(tar.data() + 124, "x0000000000", 11);  // size: no digit first
-  SetChecksum(tar, 0);
-  std::string bad = dir + "/bad.tgz";
-  WriteGzipped(bad, tar);
-  EXPECT_THAT(ReadTarGz(bad).status(),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("bad number in tar header at offset 0")));
+  for (const Damage& d : kDamages) {
+    std::string tar = Gunzipped(path);
+    std::memcpy(tar.data() + d.offset, d.bytes.data(), d.bytes.size());
+    SetChecksum(tar, 0);
+    std::string bad = dir + "/bad.tgz";
+    WriteGzipped(bad, tar);
+    EXPECT_THAT(ReadTarGz(bad).status(),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr("bad number in tar header at offset 0")))
+        << d.offset;
+  }
 }
 
 // A file whose size is not what stat said (here a /proc file, which stats

@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <istream>
@@ -53,8 +55,17 @@ absl::StatusOr<ScopedFd> ConnectOne(const addrinfo& a, const std::string& peer,
   if (connect(fd.get(), a.ai_addr, a.ai_addrlen) != 0 && errno != EINPROGRESS) {
     return PosixError(context, errno);
   }
+  // A signal (EINTR) is no failure: poll again for the time left.
+  const absl::Time deadline = absl::Now() + timeout;
   pollfd p{fd.get(), POLLOUT, 0};
-  int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  int ready;
+  do {
+    const absl::Duration left =
+        std::max(deadline - absl::Now(), absl::ZeroDuration());
+    ready = poll(&p, 1,
+                 static_cast<int>(std::min<int64_t>(
+                     absl::ToInt64Milliseconds(left), INT_MAX)));
+  } while (ready < 0 && errno == EINTR);
   if (ready == 0) {
     return absl::DeadlineExceededError(absl::StrCat(
         context, ": no connection within ", absl::FormatDuration(timeout)));

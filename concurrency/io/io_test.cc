@@ -230,6 +230,9 @@ TEST(ReadWriteTest, GatheredSendsArriveInOrderAndResumeAtAnOffset) {
   absl::StatusOr<size_t> second = SendSome(a.get(), one, *first, "fill");
   ASSERT_THAT(second, IsOk());
   EXPECT_EQ(*second, 0u);
+  // Nothing left to send is 0 sent, whatever errno an earlier call left.
+  errno = EPIPE;
+  EXPECT_THAT(SendSome(a.get(), pieces, 17, "nothing left"), IsOkAndHolds(0u));
   b.Reset();
   EXPECT_THAT(SendSome(a.get(), one, 0, "to a closed peer"),
               StatusIs(absl::StatusCode::kFailedPrecondition,

@@ -28,6 +28,15 @@ TEST(FormatProgressTest, ShowsCountsBytesAndRate) {
             "1.2 MB/s | 0:02 elapsed, ETA 0:23");
 }
 
+// The rate is the bytes over the time they took, down to a millisecond
+// (a first line printed at once is not divided by zero).
+TEST(FormatProgressTest, TheRateHoldsDownToAMillisecond) {
+  EXPECT_THAT(FormatProgress(At(100, 8, 0, absl::Milliseconds(5))),
+              HasSubstr("2.5 MB 500.0 MB/s"));
+  EXPECT_THAT(FormatProgress(At(100, 8, 0, absl::ZeroDuration())),
+              HasSubstr("2.5 MB 2500.0 MB/s"));
+}
+
 TEST(FormatProgressTest, MinutesAndHoursCarrySeconds) {
   EXPECT_THAT(FormatProgress(At(10, 5, 0, absl::Seconds(61))),
               HasSubstr("1:01 elapsed, ETA 1:01"));

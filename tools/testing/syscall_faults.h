@@ -1,8 +1,8 @@
 // SyscallFault: makes a libc call fail with a chosen errno, in tests, to
 // reach error paths that no real file system or socket takes on demand: an
 // fsync that reports EIO, a file system without renameat2's
-// RENAME_NOREPLACE, a recv or send that fails, a read interrupted by a
-// signal.
+// RENAME_NOREPLACE, a recv or send that fails, a read or poll interrupted
+// by a signal, a connect that fails at once.
 //
 //   // The next fsync, from any thread, fails with EIO.
 //   testing_util::SyscallFault fault(testing_util::Call::kFsync, EIO);
@@ -34,6 +34,7 @@ enum class Call {
   kRecv = kSyscallFaultRecv,
   kSend = kSyscallFaultSend,
   kPoll = kSyscallFaultPoll,
+  kConnect = kSyscallFaultConnect,
 };
 
 class SyscallFault {

@@ -134,6 +134,14 @@ int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
   return next_poll(fds, nfds, timeout);
 }
 
+// glibc declares the address as a transparent union in C (GNU).
+int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
+  typedef int (*Fn)(int, __CONST_SOCKADDR_ARG, socklen_t);
+  NEXT(Fn, connect);
+  FAIL_IF_ARMED(kSyscallFaultConnect);
+  return next_connect(fd, addr, len);
+}
+
 // What optimized code calls instead of read and recv where it knows the
 // buffer's size (_FORTIFY_SOURCE, on under --config=asan's -O1).
 ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {

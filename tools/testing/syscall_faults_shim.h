@@ -17,6 +17,7 @@ enum SyscallFaultCall {
   kSyscallFaultRecv,
   kSyscallFaultSend,
   kSyscallFaultPoll,
+  kSyscallFaultConnect,
   kSyscallFaultCalls
 };
 

@@ -247,6 +247,29 @@ TEST(MemoizeTest, StringKeysEvictTheSameWay) {
   EXPECT_EQ(shout.stats().size, 2u);
 }
 
+// When every entry was hit since the hand last passed, the hand clears them
+// all on one sweep and takes the first: a new key still gets a place.
+TEST(MemoizeTest, AFullCacheOfHitEntriesStillTakesANewKey) {
+  std::vector<std::string> computed;
+  auto shout = Memoize<std::string(std::string)>(
+      [&computed](std::string s) {
+        computed.push_back(s);
+        return absl::StrCat(s, "!");
+      },
+      {.capacity = 2});
+  for (const char* s : {"a", "b", "a", "b", "c", "b", "a"}) shout(s);
+  EXPECT_EQ(computed, (std::vector<std::string>{"a", "b", "c", "a"}));
+  std::vector<int> squared;
+  auto square = Memoize<int(int)>(
+      [&squared](int x) {
+        squared.push_back(x);
+        return x * x;
+      },
+      {.capacity = 2});
+  for (int x : {1, 2, 1, 2, 3, 2, 1}) square(x);
+  EXPECT_EQ(squared, (std::vector<int>{1, 2, 3, 1}));
+}
+
 TEST(MemoizeTest, SeveralWordKeysAndWideResults) {
   int calls = 0;
   auto f = Memoize<absl::uint128(int, int64_t, bool, char)>(

@@ -452,6 +452,8 @@ def _mutants_of_line(f, i):
                 continue  # a template argument: types must match elsewhere
             if DRAWING.search(f.statement(i)):
                 continue  # how a caption looks: colours, sizes, thickness
+            if re.search(r"\balignas\s*\($", code[:m.start()]):
+                continue  # alignas(65): an alignment is a power of two
             if re.search(r"\(&[A-Za-z_]\w*,\s*$", code[:m.start()]):
                 continue  # poll(&p, 1, ...): a count past one object's
                 #           address does not build (-Warray-bounds)
